@@ -1,0 +1,57 @@
+# HallOps — the two commands: `make demo` and `make test`. Debian 12, Python 3.11, no venv needed beforehand.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+DATA := var
+export HALLOPS_DATA_DIR ?= $(CURDIR)/$(DATA)
+
+.PHONY: demo test setup system-deps lint typecheck test-core test-sqlite test-postgres bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python requirements.lock pyproject.toml
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+setup: $(VENV)/.installed
+
+system-deps:
+	@scripts/system-deps.sh
+
+demo: setup
+	mkdir -p $(DATA)
+	$(BIN)/hallops migrate --noinput
+	$(BIN)/hallops demo
+	@echo "Demo: http://127.0.0.1:$(PORT)/  API docs: http://127.0.0.1:$(PORT)/api/v1/docs  (password: demo)"
+	$(BIN)/hallops serve --port $(PORT)
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: setup
+	$(BIN)/mypy
+
+test-core: setup
+	$(BIN)/pytest tests/core -p no:django
+
+test-sqlite: setup
+	mkdir -p $(DATA)
+	HALLOPS_TEST_SQLITE=$(HALLOPS_DATA_DIR)/test.sqlite3 DATABASE_URL=sqlite:///$(HALLOPS_DATA_DIR)/test-base.sqlite3 \
+	  DJANGO_SETTINGS_MODULE=hallops.settings.test $(BIN)/pytest tests --ignore=tests/core
+
+test-postgres: setup system-deps
+	DJANGO_SETTINGS_MODULE=hallops.settings.test scripts/with-postgres.sh $(BIN)/pytest tests --ignore=tests/core
+
+test: setup system-deps lint typecheck test-core test-sqlite test-postgres
+	@echo "all test suites passed"
+
+bench: setup system-deps
+	scripts/with-postgres.sh $(BIN)/python benchmarks/lifecycle.py
+
+clean:
+	rm -rf $(VENV) $(DATA)

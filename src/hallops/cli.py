@@ -1,0 +1,27 @@
+"""The ``hallops`` command: Django's management commands plus ours.
+
+Commands of the Django-free core (kpi, erlang, staffing, simulate, dispatch) are dispatched here before Django
+is imported, so that they run without a database.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+CORE_COMMANDS: dict[str, Callable[[list[str]], int]] = {}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv if argv is None else argv)
+    if len(args) > 1 and args[1] in CORE_COMMANDS:
+        raise SystemExit(CORE_COMMANDS[args[1]](args[2:]))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hallops.settings.dev")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Django-free rules of HallOps."""

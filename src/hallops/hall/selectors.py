@@ -1,0 +1,169 @@
+"""Reads for the hall: queue positions, wait estimates, counters. Writes live in ``services``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Avg, Count, Q, QuerySet
+
+from hallops.catalog.models import BusinessType
+from hallops.core.estimate import WaitInput, estimate_wait_seconds, mean_service_seconds
+from hallops.core.states import ACTIVE_AT_COUNTER, TicketState
+from hallops.hall.models import Outcome, PreOrder, ServiceTransaction, Ticket
+from hallops.organisation.models import Counter, CounterStatus, Hall
+
+RECENT_WINDOW = dt.timedelta(hours=2)
+RECENT_SAMPLES_MIN = 3
+
+
+def hall_local_day(hall: Hall, at: dt.datetime) -> dt.date:
+    """The hall's local calendar day at an instant (never the server's)."""
+    return at.astimezone(hall.tz).date()
+
+
+def counters_for_hall(*, hall: Hall) -> QuerySet[Counter]:
+    return (
+        Counter.objects.filter(hall=hall)
+        .prefetch_related("services")
+        .select_related("agent")
+        .order_by("number")
+    )
+
+
+def services_for_hall(*, hall: Hall) -> QuerySet[BusinessType]:
+    return BusinessType.objects.filter(active=True).order_by("code")
+
+
+def counter_current_transaction(*, counter: Counter) -> ServiceTransaction | None:
+    return (
+        ServiceTransaction.objects.filter(counter=counter, done_at__isnull=True)
+        .select_related("ticket", "service")
+        .first()
+    )
+
+
+def ticket_pre_order(*, ticket: Ticket) -> PreOrder | None:
+    return PreOrder.objects.filter(ticket=ticket).first()
+
+
+def _service_means(hall_id: int, at: dt.datetime) -> dict[int, float]:
+    recent = (
+        ServiceTransaction.objects.filter(
+            hall_id=hall_id,
+            done_at__gte=at - RECENT_WINDOW,
+            outcome=Outcome.COMPLETED,
+            service_seconds__isnull=False,
+        )
+        .values("service_id")
+        .annotate(avg=Avg("service_seconds"), n=Count("id"))
+    )
+    limits = {pk: float(m) * 60 for pk, m in BusinessType.objects.values_list("id", "limit_minutes")}
+    means = dict(limits)
+    for row in recent:
+        sid = row["service_id"]
+        if row["n"] >= RECENT_SAMPLES_MIN:
+            means[sid] = float(row["avg"])
+        else:
+            means[sid] = mean_service_seconds([], limits.get(sid, 300.0), min_samples=RECENT_SAMPLES_MIN)
+    return means
+
+
+@dataclass(frozen=True)
+class WaitQuote:
+    people_ahead: int
+    estimated_wait_seconds: int | None
+    open_counters: int
+
+
+def wait_quote(
+    *,
+    hall: Hall,
+    service_id: int,
+    at: dt.datetime,
+    rank: dt.datetime | None = None,
+    ticket_id: int | None = None,
+) -> WaitQuote:
+    """Wait until first call for a ticket of ``service_id`` ranked at ``rank`` (a new ticket when None).
+
+    Tickets ahead are the waiting ones, of any business type that the open counters able to serve this one
+    also serve, ranked before it. Service times are the recent mean per business type, else its limit.
+    """
+    counters = [
+        c for c in Counter.objects.filter(hall=hall, status=CounterStatus.OPEN).prefetch_related("services")
+    ]
+    able = [c for c in counters if any(s.pk == service_id for s in c.services.all())]
+    served = {s.pk for c in able for s in c.services.all()} or {service_id}
+    ahead_qs = Ticket.objects.filter(
+        hall=hall, day=hall_local_day(hall, at), status=TicketState.WAITING, service_id__in=served
+    )
+    if rank is not None:
+        cond = Q(rank__lt=rank)
+        if ticket_id is not None:
+            cond |= Q(rank=rank, id__lt=ticket_id)
+        ahead_qs = ahead_qs.filter(cond)
+    if ticket_id is not None:
+        ahead_qs = ahead_qs.exclude(pk=ticket_id)
+    counts: dict[int, int] = defaultdict(int)
+    for row in ahead_qs.values("service_id").annotate(n=Count("id")):
+        counts[row["service_id"]] = row["n"]
+    people_ahead = sum(counts.values())
+    if not able:
+        return WaitQuote(people_ahead=people_ahead, estimated_wait_seconds=None, open_counters=0)
+    means = _service_means(hall.pk, at)
+    ahead_seconds: list[float] = []
+    for sid, n in sorted(counts.items()):
+        ahead_seconds.extend([means.get(sid, 300.0)] * n)
+    busy: list[float] = []
+    for tx in ServiceTransaction.objects.filter(counter__in=able, done_at__isnull=True):
+        start = tx.arrived_at or tx.called_at
+        elapsed = (at - start).total_seconds()
+        busy.append(max(0.0, means.get(tx.service_id, float(tx.limit_seconds)) - elapsed))
+    wait = estimate_wait_seconds(
+        WaitInput(ahead_service_seconds=ahead_seconds, open_servers=len(able), busy_remaining_seconds=busy)
+    )
+    return WaitQuote(people_ahead=people_ahead, estimated_wait_seconds=wait, open_counters=len(able))
+
+
+def ticket_wait_quote(*, ticket: Ticket, at: dt.datetime) -> WaitQuote:
+    if ticket.status != TicketState.WAITING:
+        return WaitQuote(
+            people_ahead=0,
+            estimated_wait_seconds=0 if ticket.status in ACTIVE_AT_COUNTER else None,
+            open_counters=0,
+        )
+    return wait_quote(
+        hall=ticket.hall, service_id=ticket.service_id, at=at, rank=ticket.rank, ticket_id=ticket.pk
+    )
+
+
+@dataclass(frozen=True)
+class QueueLine:
+    service: BusinessType
+    waiting: int
+    estimated_wait_seconds: int | None
+
+
+def queue_summary(*, hall: Hall, at: dt.datetime) -> list[QueueLine]:
+    """Per business type: how many wait and the estimated wait of a ticket issued now."""
+    counts = dict(
+        Ticket.objects.filter(hall=hall, day=hall_local_day(hall, at), status=TicketState.WAITING)
+        .values_list("service_id")
+        .annotate(n=Count("id"))
+        .values_list("service_id", "n")
+    )
+    lines = []
+    for service in services_for_hall(hall=hall):
+        if service.forced_self_service and not counts.get(service.pk):
+            quote = WaitQuote(0, None, 0)
+        else:
+            quote = wait_quote(hall=hall, service_id=service.pk, at=at)
+        lines.append(
+            QueueLine(
+                service=service,
+                waiting=counts.get(service.pk, 0),
+                estimated_wait_seconds=quote.estimated_wait_seconds,
+            )
+        )
+    return lines

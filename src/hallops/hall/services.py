@@ -1,0 +1,1134 @@
+"""Every write in the hall: issue, call, time, transfer, park, close the day, pre-orders.
+
+Each service runs in one transaction: validate, check the caller's role in the hall, lock in the fixed order
+(counter → ticket → ticket sequence → hall event counter), apply a transition from ``hallops.core.states``,
+write the event and the audit row, and schedule the live broadcast for after COMMIT.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from hallops.audit.services import audit_record
+from hallops.catalog.models import BusinessType
+from hallops.core.identity import IdType, validate_id
+from hallops.core.masking import mask_phone
+from hallops.core.numbering import format_ticket_number, parse_ticket_number
+from hallops.core.policy import NoShowPolicy, Priority, QueueEntry, push_back_rank, queue_rank
+from hallops.core.roles import Action
+from hallops.core.states import (
+    IllegalTransition,
+    Phase,
+    PreOrderAction,
+    PreOrderState,
+    TicketAction,
+    TicketState,
+    phase_next_allowed,
+    preorder_next_state,
+    ticket_next_state,
+)
+from hallops.core.timing import TransactionTimes, handling_seconds, service_seconds
+from hallops.errors import Conflict, Forbidden, Invalid, NotFound
+from hallops.hall.events import event_record
+from hallops.hall.models import (
+    Channel,
+    NotCompletedReason,
+    Outcome,
+    PreOrder,
+    ServiceTransaction,
+    Ticket,
+    TicketSequence,
+)
+from hallops.hall.selectors import hall_local_day, wait_quote
+from hallops.organisation.access import Actor, require
+from hallops.organisation.models import Counter, CounterStatus, Hall
+
+PREORDER_EDIT_LOCK = dt.timedelta(minutes=5)
+
+
+def _now(at: dt.datetime | None) -> dt.datetime:
+    return at if at is not None else timezone.now()
+
+
+def _transition(ticket: Ticket, action: TicketAction) -> None:
+    try:
+        ticket.status = ticket_next_state(TicketState(ticket.status), action).value
+    except IllegalTransition as exc:
+        raise Conflict(
+            f"ticket {ticket.number or ticket.pk} is {ticket.status}: cannot {action.value}",
+            field="status",
+            code="illegal_transition",
+        ) from exc
+
+
+def _service_by_code(code: str, field: str = "service") -> BusinessType:
+    service = BusinessType.objects.filter(code=code, active=True).first()
+    if service is None:
+        raise Invalid(f"unknown business type {code!r}", field=field, code="unknown_service")
+    return service
+
+
+def normalize_phone(raw: str, *, field: str = "phone") -> str:
+    """E.164-free national form of a mainland or international number; 422 naming the field when invalid."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    try:
+        parsed = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException as exc:
+        raise Invalid("not a phone number", field=field, code="invalid_phone") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise Invalid("not a valid phone number", field=field, code="invalid_phone")
+    if parsed.country_code == 86:
+        return str(parsed.national_number)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def hall_accepts_tickets(hall: Hall, at: dt.datetime) -> bool:
+    """Issuing stops ``issue_cutoff_minutes`` before closing (halls open around the clock always accept)."""
+    if hall.open_24h:
+        return True
+    local = at.astimezone(hall.tz)
+    opens = dt.datetime.combine(local.date(), hall.opens_at, tzinfo=hall.tz)
+    closes = dt.datetime.combine(local.date(), hall.closes_at, tzinfo=hall.tz)
+    return opens <= local < closes - dt.timedelta(minutes=hall.issue_cutoff_minutes)
+
+
+# --------------------------------------------------------------------------------------------------- tickets
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    ticket: Ticket
+    diverted: bool
+    people_ahead: int
+    estimated_wait_seconds: int | None
+
+
+def _next_seq(hall: Hall, prefix: str, day: dt.date) -> int:
+    TicketSequence.objects.bulk_create(
+        [TicketSequence(hall=hall, prefix=prefix, day=day, last=0)], ignore_conflicts=True
+    )
+    row = TicketSequence.objects.select_for_update().get(hall=hall, prefix=prefix, day=day)
+    row.last += 1
+    row.save(update_fields=["last"])
+    return row.last
+
+
+def ticket_issue(
+    *,
+    actor: Actor,
+    hall: Hall,
+    service_code: str,
+    channel: str,
+    priority: str = Priority.NORMAL.value,
+    star_level: int = 0,
+    phone: str = "",
+    override_reason: str = "",
+    at: dt.datetime | None = None,
+) -> IssueResult:
+    """Issue a ticket, numbered without gaps per (hall, prefix, hall-local day); or divert to self-service."""
+    require(actor, hall.pk, Action.TICKET_ISSUE)
+    service = _service_by_code(service_code)
+    if channel not in Channel.values:
+        raise Invalid(f"unknown channel {channel!r}", field="channel", code="invalid_choice")
+    try:
+        prio = Priority(priority)
+    except ValueError as exc:
+        raise Invalid(f"unknown priority {priority!r}", field="priority", code="invalid_choice") from exc
+    if prio is Priority.VIP and not 1 <= star_level <= 5:
+        raise Invalid("a VIP ticket needs a star level from 1 to 5", field="star_level")
+    if prio is not Priority.VIP and star_level:
+        raise Invalid("only VIP tickets carry a star level", field="star_level")
+    phone = normalize_phone(phone)
+    override_reason = (override_reason or "").strip()
+    if override_reason and not actor.can(hall.pk, Action.TICKET_ISSUE_OVERRIDE):
+        raise Forbidden(
+            "your role may not override self-service", field="override_reason", code="role_not_allowed"
+        )
+    now = _now(at)
+    if not hall_accepts_tickets(hall, now):
+        raise Conflict("the hall is not issuing tickets now", field="hall", code="hall_closed")
+    day = hall_local_day(hall, now)
+    diverted = service.forced_self_service and not override_reason
+    with transaction.atomic():
+        ticket = Ticket(
+            hall=hall,
+            service=service,
+            day=day,
+            channel=channel,
+            priority=prio.value,
+            star_level=star_level,
+            phone=phone,
+            issued_at=now,
+            rank=queue_rank(now, prio, star_level),
+            override_reason=override_reason,
+            token=secrets.token_urlsafe(16),
+            created_by_id=actor.user_id,
+        )
+        if diverted:
+            ticket.status = TicketState.DIVERTED.value
+            ticket.finished_at = now
+            ticket.save()
+            event_record(
+                hall_id=hall.pk,
+                kind="ticket.diverted",
+                at=now,
+                actor_id=actor.user_id,
+                ticket=ticket,
+                data={"service": service.code, "channel": channel},
+            )
+            audit_record(
+                actor=actor,
+                action="ticket.divert",
+                object_type="ticket",
+                object_id=ticket.pk,
+                hall_id=hall.pk,
+                customer_ref=mask_phone(phone) if phone else "",
+                at=now,
+            )
+            return IssueResult(ticket=ticket, diverted=True, people_ahead=0, estimated_wait_seconds=None)
+        seq = _next_seq(hall, service.prefix, day)
+        ticket.prefix = service.prefix
+        ticket.seq = seq
+        ticket.number = format_ticket_number(service.prefix, seq)
+        ticket.save()
+        quote = wait_quote(hall=hall, service_id=service.pk, at=now, rank=ticket.rank, ticket_id=ticket.pk)
+        ticket.quoted_wait_seconds = quote.estimated_wait_seconds
+        ticket.save(update_fields=["quoted_wait_seconds"])
+        event_record(
+            hall_id=hall.pk,
+            kind="ticket.issued",
+            at=now,
+            actor_id=actor.user_id,
+            ticket=ticket,
+            data={
+                "service": service.code,
+                "channel": channel,
+                "priority": prio.value,
+                "quoted_wait_seconds": quote.estimated_wait_seconds,
+            },
+        )
+        audit_record(
+            actor=actor,
+            action="ticket.issue",
+            object_type="ticket",
+            object_id=ticket.pk,
+            hall_id=hall.pk,
+            customer_ref=mask_phone(phone) if phone else "",
+            at=now,
+            detail={"number": ticket.number, "override_reason": override_reason},
+        )
+    return IssueResult(
+        ticket=ticket,
+        diverted=False,
+        people_ahead=quote.people_ahead,
+        estimated_wait_seconds=quote.estimated_wait_seconds,
+    )
+
+
+def ticket_for_actor(
+    *, actor: Actor, ticket_id: int, action: Action = Action.TICKET_VIEW, lock: bool = False
+) -> Ticket:
+    qs = Ticket.objects.select_related("hall", "service")
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    ticket = qs.filter(pk=ticket_id).first()
+    if ticket is None:
+        raise NotFound("ticket not found", field="ticket")
+    require(actor, ticket.hall_id, action, what="ticket")
+    return ticket
+
+
+def ticket_cancel(*, actor: Actor, ticket_id: int, at: dt.datetime | None = None) -> Ticket:
+    now = _now(at)
+    with transaction.atomic():
+        ticket = ticket_for_actor(actor=actor, ticket_id=ticket_id, action=Action.TICKET_CANCEL, lock=True)
+        _transition(ticket, TicketAction.CANCEL)
+        ticket.finished_at = now
+        ticket.counter = None
+        ticket.save(update_fields=["status", "finished_at", "counter"])
+        ServiceTransaction.objects.filter(ticket=ticket, done_at__isnull=True).update(
+            done_at=now, outcome=Outcome.CANCELLED
+        )
+        event_record(
+            hall_id=ticket.hall_id, kind="ticket.cancelled", at=now, actor_id=actor.user_id, ticket=ticket
+        )
+        audit_record(
+            actor=actor,
+            action="ticket.cancel",
+            object_type="ticket",
+            object_id=ticket.pk,
+            hall_id=ticket.hall_id,
+            at=now,
+        )
+    return ticket
+
+
+def ticket_cancel_by_customer(*, token: str, at: dt.datetime | None = None) -> Ticket:
+    """The customer cancels from the ticket page (the token in the QR code is the credential)."""
+    now = _now(at)
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().filter(token=token).first()
+        if ticket is None:
+            raise NotFound("ticket not found", field="ticket")
+        _transition(ticket, TicketAction.CANCEL)
+        ticket.finished_at = now
+        ticket.save(update_fields=["status", "finished_at"])
+        event_record(
+            hall_id=ticket.hall_id, kind="ticket.cancelled", at=now, ticket=ticket, data={"by": "customer"}
+        )
+    return ticket
+
+
+# -------------------------------------------------------------------------------------------------- counters
+
+
+def _counter(actor: Actor, counter_id: int) -> Counter:
+    counter = (
+        Counter.objects.select_for_update(of=("self",)).select_related("hall").filter(pk=counter_id).first()
+    )
+    if counter is None:
+        raise NotFound("counter not found", field="counter")
+    require(actor, counter.hall_id, Action.COUNTER_OPERATE, what="counter")
+    return counter
+
+
+def _require_holder(actor: Actor, counter: Counter, *, allow_paused: bool = False) -> None:
+    if counter.status == CounterStatus.CLOSED:
+        raise Conflict("the counter is closed: open it first", field="counter", code="counter_closed")
+    if counter.agent_id != actor.user_id or counter.session_ref != actor.session_ref:
+        raise Conflict("another agent or session holds this counter", field="counter", code="counter_in_use")
+    if counter.status == CounterStatus.PAUSED and not allow_paused:
+        raise Conflict("the counter is paused", field="counter", code="counter_paused")
+
+
+def _open_transaction(counter: Counter) -> ServiceTransaction | None:
+    return (
+        ServiceTransaction.objects.select_related("ticket", "service")
+        .filter(counter=counter, done_at__isnull=True)
+        .first()
+    )
+
+
+def _require_transaction(counter: Counter) -> ServiceTransaction:
+    tx = _open_transaction(counter)
+    if tx is None:
+        raise Conflict("no transaction in progress at this counter", field="counter", code="no_transaction")
+    return tx
+
+
+def _require_idle(counter: Counter) -> None:
+    if _open_transaction(counter) is not None:
+        raise Conflict("finish the current transaction first", field="counter", code="transaction_open")
+
+
+def _counter_event(counter: Counter, kind: str, actor: Actor, now: dt.datetime, **data: Any) -> None:
+    event_record(
+        hall_id=counter.hall_id, kind=kind, at=now, actor_id=actor.user_id, counter=counter, data=data
+    )
+
+
+def counter_open(*, actor: Actor, counter_id: int, at: dt.datetime | None = None) -> Counter:
+    """Open (or unpause) a counter; one agent and one live session per counter at a time."""
+    now = _now(at)
+    with transaction.atomic():
+        counter = _counter(actor, counter_id)
+        held_by_other = counter.status != CounterStatus.CLOSED and (
+            counter.agent_id != actor.user_id or counter.session_ref != actor.session_ref
+        )
+        if held_by_other:
+            raise Conflict(
+                "another agent or session holds this counter", field="counter", code="counter_in_use"
+            )
+        if counter.status == CounterStatus.OPEN:
+            return counter
+        counter.status = CounterStatus.OPEN
+        counter.pause_reason = ""
+        counter.agent_id = actor.user_id
+        counter.session_ref = actor.session_ref
+        counter.status_since = now
+        counter.save(update_fields=["status", "pause_reason", "agent", "session_ref", "status_since"])
+        _counter_event(counter, "counter.opened", actor, now)
+    return counter
+
+
+def counter_pause(*, actor: Actor, counter_id: int, reason: str, at: dt.datetime | None = None) -> Counter:
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("give a reason for the pause", field="reason", code="required")
+    now = _now(at)
+    with transaction.atomic():
+        counter = _counter(actor, counter_id)
+        _require_holder(actor, counter)
+        _require_idle(counter)
+        counter.status = CounterStatus.PAUSED
+        counter.pause_reason = reason[:100]
+        counter.status_since = now
+        counter.save(update_fields=["status", "pause_reason", "status_since"])
+        _counter_event(counter, "counter.paused", actor, now, reason=counter.pause_reason)
+    return counter
+
+
+def counter_close(*, actor: Actor, counter_id: int, at: dt.datetime | None = None) -> Counter:
+    """Close the counter. Its holder may; so may a manager (taking over a forgotten session)."""
+    now = _now(at)
+    with transaction.atomic():
+        counter = _counter(actor, counter_id)
+        if counter.status == CounterStatus.CLOSED:
+            return counter
+        held_by_other = counter.agent_id != actor.user_id or counter.session_ref != actor.session_ref
+        if held_by_other and not actor.can(counter.hall_id, Action.COUNTER_MANAGE):
+            raise Conflict(
+                "another agent or session holds this counter", field="counter", code="counter_in_use"
+            )
+        _require_idle(counter)
+        if Ticket.objects.filter(counter=counter, status=TicketState.PARKED).exists():
+            raise Conflict(
+                "resume or transfer the parked tickets first", field="counter", code="parked_tickets"
+            )
+        counter.status = CounterStatus.CLOSED
+        counter.pause_reason = ""
+        counter.agent = None
+        counter.session_ref = ""
+        counter.status_since = now
+        counter.save(update_fields=["status", "pause_reason", "agent", "session_ref", "status_since"])
+        _counter_event(counter, "counter.closed", actor, now)
+    return counter
+
+
+@dataclass(frozen=True)
+class CallResult:
+    ticket: Ticket
+    transaction: ServiceTransaction
+    pre_order: PreOrder | None
+
+
+def _start_call(actor: Actor, counter: Counter, ticket: Ticket, now: dt.datetime, kind: str) -> CallResult:
+    _transition(ticket, TicketAction.CALL if ticket.status == TicketState.WAITING else TicketAction.RECALL)
+    ticket.counter = counter
+    ticket.called_at = now
+    ticket.save(update_fields=["status", "counter", "called_at"])
+    tx = ServiceTransaction.objects.create(
+        hall_id=counter.hall_id,
+        counter=counter,
+        agent_id=actor.user_id,
+        ticket=ticket,
+        service=ticket.service,
+        limit_seconds=int(ticket.service.limit_seconds),
+        phase=Phase.CALLED.value,
+        called_at=now,
+    )
+    pre_order = PreOrder.objects.filter(ticket=ticket).first()
+    event_record(
+        hall_id=counter.hall_id,
+        kind=kind,
+        at=now,
+        actor_id=actor.user_id,
+        ticket=ticket,
+        counter=counter,
+        transaction=tx,
+        data={
+            "number": ticket.number,
+            "counter": counter.number,
+            "service": ticket.service.code,
+            "pre_order": pre_order.state if pre_order else None,
+        },
+    )
+    audit_record(
+        actor=actor,
+        action=kind,
+        object_type="ticket",
+        object_id=ticket.pk,
+        hall_id=counter.hall_id,
+        at=now,
+        detail={"counter": counter.number},
+    )
+    return CallResult(ticket=ticket, transaction=tx, pre_order=pre_order)
+
+
+def counter_call_next(*, actor: Actor, counter_id: int, at: dt.datetime | None = None) -> CallResult | None:
+    """Call the first waiting ticket in queue order among the business types this counter serves."""
+    now = _now(at)
+    with transaction.atomic():
+        counter = _counter(actor, counter_id)
+        _require_holder(actor, counter)
+        _require_idle(counter)
+        service_ids = list(counter.services.values_list("id", flat=True))
+        ticket = (
+            Ticket.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("service")
+            .filter(
+                hall_id=counter.hall_id,
+                status=TicketState.WAITING,
+                day=hall_local_day(counter.hall, now),
+                service_id__in=service_ids,
+            )
+            .filter(Q(target_counter__isnull=True) | Q(target_counter=counter))
+            .order_by("rank", "id")
+            .first()
+        )
+        if ticket is None:
+            return None
+        return _start_call(actor, counter, ticket, now, "ticket.called")
+
+
+def counter_call(*, actor: Actor, counter_id: int, number: str, at: dt.datetime | None = None) -> CallResult:
+    """Call a specific number: a waiting ticket, or a missed one still inside the hall's keep window."""
+    now = _now(at)
+    try:
+        prefix, seq = parse_ticket_number(number)
+    except ValueError as exc:
+        raise Invalid("not a ticket number", field="number", code="invalid_number") from exc
+    with transaction.atomic():
+        counter = _counter(actor, counter_id)
+        _require_holder(actor, counter)
+        _require_idle(counter)
+        ticket = (
+            Ticket.objects.select_for_update(of=("self",))
+            .select_related("service")
+            .filter(hall_id=counter.hall_id, day=hall_local_day(counter.hall, now), prefix=prefix, seq=seq)
+            .order_by("-id")
+            .first()
+        )
+        if ticket is None:
+            raise NotFound(f"no ticket {number} today", field="number")
+        if not counter.services.filter(pk=ticket.service_id).exists():
+            raise Conflict(
+                "this counter does not serve that business type", field="number", code="not_served_here"
+            )
+        if ticket.status == TicketState.NO_SHOW:
+            keep = dt.timedelta(minutes=counter.hall.no_show_keep_minutes)
+            if ticket.no_show_at is None or now - ticket.no_show_at > keep:
+                raise Conflict("the missed number has expired", field="number", code="no_show_expired")
+        elif ticket.status != TicketState.WAITING:
+            raise Conflict(f"ticket {number} is {ticket.status}", field="number", code="illegal_transition")
+        if ticket.target_counter_id not in (None, counter.pk):
+            raise Conflict(
+                "the ticket was transferred to another counter", field="number", code="held_elsewhere"
+            )
+        return _start_call(actor, counter, ticket, now, "ticket.called")
+
+
+def counter_recall(*, actor: Actor, counter_id: int, at: dt.datetime | None = None) -> ServiceTransaction:
+    now = _now(at)
+    with transaction.atomic():
+        counter = _counter(actor, counter_id)
+        _require_holder(actor, counter)
+        tx = _require_transaction(counter)
+        if tx.ticket is None or tx.ticket.status != TicketState.CALLED:
+            raise Conflict("only a called ticket can be recalled", field="status", code="illegal_transition")
+        ticket = tx.ticket
+        _transition(ticket, TicketAction.RECALL)
+        recalls = ticket.events.filter(kind="ticket.recalled").count() + 1
+        event_record(
+            hall_id=counter.hall_id,
+            kind="ticket.recalled",
+            at=now,
+            actor_id=actor.user_id,
+            ticket=ticket,
+            counter=counter,
+            transaction=tx,
+            data={"number": ticket.number, "counter": counter.number, "recalls": recalls},
+        )
+        audit_record(
+            actor=actor,
+            action="ticket.recall",
+            object_type="ticket",
+            object_id=ticket.pk,
+            hall_id=counter.hall_id,
+            at=now,
+        )
+    return tx
+
+
+def _close_transaction(tx: ServiceTransaction, now: dt.datetime, outcome: str, reason: str = "") -> None:
+    times = TransactionTimes(
+        called_at=tx.called_at,
+        arrived_at=tx.arrived_at,
+        communication_at=tx.communication_at,
+        operation_at=tx.operation_at,
+        done_at=now,
+    )
+    tx.done_at = now
+    tx.phase = Phase.DONE.value
+    tx.outcome = outcome
+    tx.reason = reason
+    tx.service_seconds = service_seconds(times)
+    tx.handling_seconds = handling_seconds(times)
+    tx.save(update_fields=["done_at", "phase", "outcome", "reason", "service_seconds", "handling_seconds"])
+
+
+def counter_no_show(*, actor: Actor, counter_id: int, at: dt.datetime | None = None) -> Ticket:
+    """The called customer did not come: apply the hall's missed-number policy (keep, push back, cancel)."""
+    now = _now(at)
+    with transaction.atomic():
+        counter = _counter(actor, counter_id)
+        _require_holder(actor, counter)
+        tx = _require_transaction(counter)
+        ticket = tx.ticket
+        if ticket is None:
+            raise Conflict("a walk-in has no ticket", field="counter", code="no_ticket")
+        ticket = Ticket.objects.select_for_update(of=("self",)).select_related("service").get(pk=ticket.pk)
+        _transition(ticket, TicketAction.NO_SHOW)
+        _close_transaction(tx, now, Outcome.NO_SHOW)
+        ticket.no_show_at = now
+        ticket.counter = None
+        policy = NoShowPolicy(counter.hall.no_show_policy)
+        if policy is NoShowPolicy.PUSH_BACK:
+            queue = [
+                QueueEntry(id=t.pk, service=str(t.service_id), rank=t.rank, issued_at=t.issued_at)
+                for t in Ticket.objects.filter(
+                    hall_id=counter.hall_id,
+                    day=ticket.day,
+                    status=TicketState.WAITING,
+                    service_id=ticket.service_id,
+                ).order_by("rank", "id")
+            ]
+            ticket.rank = push_back_rank(queue, counter.hall.no_show_push_back_places, now_rank_floor=now)
+            _transition(ticket, TicketAction.REQUEUE)
+        elif policy is NoShowPolicy.CANCEL:
+            _transition(ticket, TicketAction.CANCEL)
+            ticket.finished_at = now
+        ticket.save(update_fields=["status", "no_show_at", "counter", "rank", "finished_at"])
+        event_record(
+            hall_id=counter.hall_id,
+            kind="ticket.no_show",
+            at=now,
+            actor_id=actor.user_id,
+            ticket=ticket,
+            counter=counter,
+            transaction=tx,
+            data={"number": ticket.number, "policy": policy.value},
+        )
+        audit_record(
+            actor=actor,
+            action="ticket.no_show",
+            object_type="ticket",
+            object_id=ticket.pk,
+            hall_id=counter.hall_id,
+            at=now,
+        )
+    return ticket
+
+
+def _advance_phase(tx: ServiceTransaction, target: Phase) -> None:
+    if not phase_next_allowed(Phase(tx.phase), target):
+        raise Conflict(
+            f"the transaction is at {tx.phase}: cannot go to {target.value}",
+            field="phase",
+            code="illegal_transition",
+        )
+    tx.phase = target.value
+
+
+def _phase(actor: Actor, counter_id: int, target: Phase, at: dt.datetime | None) -> ServiceTransaction:
+    now = _now(at)
+    field = {
+        Phase.ARRIVED: "arrived_at",
+        Phase.COMMUNICATION: "communication_at",
+        Phase.OPERATION: "operation_at",
+    }[target]
+    with transaction.atomic():
+        counter = _counter(actor, counter_id)
+        _require_holder(actor, counter)
+        tx = _require_transaction(counter)
+        _advance_phase(tx, target)
+        setattr(tx, field, now)
+        tx.save(update_fields=["phase", field])
+        ticket = tx.ticket
+        if ticket is not None and ticket.status == TicketState.CALLED:
+            _transition(ticket, TicketAction.ARRIVE)
+            ticket.save(update_fields=["status"])
+        event_record(
+            hall_id=counter.hall_id,
+            kind=f"transaction.{target.value}",
+            at=now,
+            actor_id=actor.user_id,
+            ticket=ticket,
+            counter=counter,
+            transaction=tx,
+            data={"number": ticket.number if ticket else None},
+        )
+        if ticket is not None:
+            audit_record(
+                actor=actor,
+                action=f"ticket.{target.value}",
+                object_type="ticket",
+                object_id=ticket.pk,
+                hall_id=counter.hall_id,
+                at=now,
+            )
+    return tx
+
+
+def counter_arrive(*, actor: Actor, counter_id: int, at: dt.datetime | None = None) -> ServiceTransaction:
+    return _phase(actor, counter_id, Phase.ARRIVED, at)
+
+
+def counter_start_communication(
+    *, actor: Actor, counter_id: int, at: dt.datetime | None = None
+) -> ServiceTransaction:
+    return _phase(actor, counter_id, Phase.COMMUNICATION, at)
+
+
+def counter_start_operation(
+    *, actor: Actor, counter_id: int, at: dt.datetime | None = None
+) -> ServiceTransaction:
+    return _phase(actor, counter_id, Phase.OPERATION, at)
+
+
+def counter_complete(
+    *,
+    actor: Actor,
+    counter_id: int,
+    outcome: str = Outcome.COMPLETED,
+    reason: str = "",
+    at: dt.datetime | None = None,
+) -> ServiceTransaction:
+    """Finish the transaction: completed, or not completed for a coded reason."""
+    if outcome not in (Outcome.COMPLETED, Outcome.NOT_COMPLETED):
+        raise Invalid("outcome is completed or not_completed", field="outcome", code="invalid_choice")
+    if outcome == Outcome.NOT_COMPLETED and reason not in NotCompletedReason.values:
+        raise Invalid(
+            "give the reason code for a transaction not completed", field="reason", code="invalid_choice"
+        )
+    if outcome == Outcome.COMPLETED:
+        reason = ""
+    now = _now(at)
+    with transaction.atomic():
+        counter = _counter(actor, counter_id)
+        _require_holder(actor, counter)
+        tx = _require_transaction(counter)
+        _close_transaction(tx, now, outcome, reason)
+        ticket = tx.ticket
+        if ticket is not None:
+            _transition(ticket, TicketAction.COMPLETE)
+            ticket.finished_at = now
+            ticket.counter = None
+            ticket.save(update_fields=["status", "finished_at", "counter"])
+            if outcome == Outcome.COMPLETED:
+                _preorder_finish(actor, ticket, now)
+        event_record(
+            hall_id=counter.hall_id,
+            kind="transaction.done",
+            at=now,
+            actor_id=actor.user_id,
+            ticket=ticket,
+            counter=counter,
+            transaction=tx,
+            data={
+                "number": ticket.number if ticket else None,
+                "outcome": outcome,
+                "reason": reason,
+                "service_seconds": tx.service_seconds,
+                "limit_seconds": tx.limit_seconds,
+            },
+        )
+        audit_record(
+            actor=actor,
+            action="transaction.complete",
+            object_type="transaction",
+            object_id=tx.pk,
+            hall_id=counter.hall_id,
+            at=now,
+            detail={"outcome": outcome, "reason": reason},
+        )
+    return tx
+
+
+def _current_ticket(tx: ServiceTransaction) -> Ticket:
+    if tx.ticket is None:
+        raise Conflict("a walk-in has no ticket", field="counter", code="no_ticket")
+    return Ticket.objects.select_for_update(of=("self",)).select_related("service").get(pk=tx.ticket.pk)
+
+
+def counter_transfer(
+    *,
+    actor: Actor,
+    counter_id: int,
+    service_code: str | None = None,
+    to_counter_number: int | None = None,
+    at: dt.datetime | None = None,
+) -> Ticket:
+    """Hand the customer on to another business type or counter, keeping the original number and issue time."""
+    if not service_code and to_counter_number is None:
+        raise Invalid("give a business type or a counter to transfer to", field="service", code="required")
+    now = _now(at)
+    with transaction.atomic():
+        counter = _counter(actor, counter_id)
+        _require_holder(actor, counter)
+        tx = _require_transaction(counter)
+        ticket = _current_ticket(tx)
+        service = _service_by_code(service_code) if service_code else ticket.service
+        target: Counter | None = None
+        if to_counter_number is not None:
+            target = Counter.objects.filter(hall_id=counter.hall_id, number=to_counter_number).first()
+            if target is None:
+                raise Invalid("no such counter in this hall", field="counter", code="unknown_counter")
+            if not target.services.filter(pk=service.pk).exists():
+                raise Invalid(
+                    "that counter does not serve the business type", field="counter", code="not_served_here"
+                )
+        _transition(ticket, TicketAction.TRANSFER)
+        ticket.counter = None
+        ticket.finished_at = now
+        ticket.save(update_fields=["status", "counter", "finished_at"])
+        _close_transaction(tx, now, Outcome.TRANSFERRED)
+        child = Ticket.objects.create(
+            hall_id=ticket.hall_id,
+            service=service,
+            day=ticket.day,
+            prefix=ticket.prefix,
+            seq=ticket.seq,
+            number=ticket.number,
+            channel=ticket.channel,
+            priority=ticket.priority,
+            star_level=ticket.star_level,
+            phone=ticket.phone,
+            status=TicketState.WAITING.value,
+            issued_at=ticket.issued_at,
+            rank=ticket.rank,
+            target_counter=target,
+            parent=ticket,
+            token=secrets.token_urlsafe(16),
+            created_by_id=actor.user_id,
+        )
+        PreOrder.objects.filter(ticket=ticket).update(ticket=child)
+        event_record(
+            hall_id=counter.hall_id,
+            kind="ticket.transferred",
+            at=now,
+            actor_id=actor.user_id,
+            ticket=child,
+            counter=counter,
+            transaction=tx,
+            data={
+                "number": child.number,
+                "from_ticket": ticket.pk,
+                "service": service.code,
+                "to_counter": target.number if target else None,
+            },
+        )
+        audit_record(
+            actor=actor,
+            action="ticket.transfer",
+            object_type="ticket",
+            object_id=child.pk,
+            hall_id=counter.hall_id,
+            at=now,
+            detail={"from": ticket.pk, "service": service.code},
+        )
+    return child
+
+
+def counter_park(*, actor: Actor, counter_id: int, at: dt.datetime | None = None) -> Ticket:
+    """Set the customer aside (fetching a document): the counter holds the ticket and is free meanwhile."""
+    now = _now(at)
+    with transaction.atomic():
+        counter = _counter(actor, counter_id)
+        _require_holder(actor, counter)
+        tx = _require_transaction(counter)
+        ticket = _current_ticket(tx)
+        _transition(ticket, TicketAction.PARK)
+        ticket.save(update_fields=["status"])
+        _close_transaction(tx, now, Outcome.PARKED)
+        event_record(
+            hall_id=counter.hall_id,
+            kind="ticket.parked",
+            at=now,
+            actor_id=actor.user_id,
+            ticket=ticket,
+            counter=counter,
+            transaction=tx,
+            data={"number": ticket.number},
+        )
+        audit_record(
+            actor=actor,
+            action="ticket.park",
+            object_type="ticket",
+            object_id=ticket.pk,
+            hall_id=counter.hall_id,
+            at=now,
+        )
+    return ticket
+
+
+def counter_resume(
+    *, actor: Actor, counter_id: int, ticket_id: int, at: dt.datetime | None = None
+) -> CallResult:
+    now = _now(at)
+    with transaction.atomic():
+        counter = _counter(actor, counter_id)
+        _require_holder(actor, counter)
+        _require_idle(counter)
+        ticket = (
+            Ticket.objects.select_for_update(of=("self",))
+            .select_related("service")
+            .filter(pk=ticket_id, hall_id=counter.hall_id)
+            .first()
+        )
+        if ticket is None:
+            raise NotFound("ticket not found", field="ticket")
+        if ticket.counter_id != counter.pk:
+            raise Conflict("the ticket is parked at another counter", field="ticket", code="held_elsewhere")
+        _transition(ticket, TicketAction.RESUME)
+        ticket.save(update_fields=["status"])
+        tx = ServiceTransaction.objects.create(
+            hall_id=counter.hall_id,
+            counter=counter,
+            agent_id=actor.user_id,
+            ticket=ticket,
+            service=ticket.service,
+            limit_seconds=int(ticket.service.limit_seconds),
+            phase=Phase.ARRIVED.value,
+            called_at=now,
+            arrived_at=now,
+        )
+        event_record(
+            hall_id=counter.hall_id,
+            kind="ticket.resumed",
+            at=now,
+            actor_id=actor.user_id,
+            ticket=ticket,
+            counter=counter,
+            transaction=tx,
+            data={"number": ticket.number},
+        )
+        audit_record(
+            actor=actor,
+            action="ticket.resume",
+            object_type="ticket",
+            object_id=ticket.pk,
+            hall_id=counter.hall_id,
+            at=now,
+        )
+    return CallResult(ticket=ticket, transaction=tx, pre_order=PreOrder.objects.filter(ticket=ticket).first())
+
+
+def counter_add_service(
+    *, actor: Actor, counter_id: int, service_code: str, at: dt.datetime | None = None
+) -> ServiceTransaction:
+    """Add a second business type to the customer's visit (one visit, one signature)."""
+    now = _now(at)
+    with transaction.atomic():
+        counter = _counter(actor, counter_id)
+        _require_holder(actor, counter)
+        tx = _require_transaction(counter)
+        service = _service_by_code(service_code)
+        if service.pk == tx.service_id or tx.extra_services.filter(pk=service.pk).exists():
+            raise Conflict(
+                "that business type is already part of the visit", field="service", code="duplicate"
+            )
+        tx.extra_services.add(service)
+        tx.limit_seconds += int(service.limit_seconds)
+        tx.save(update_fields=["limit_seconds"])
+        event_record(
+            hall_id=counter.hall_id,
+            kind="transaction.service_added",
+            at=now,
+            actor_id=actor.user_id,
+            ticket=tx.ticket,
+            counter=counter,
+            transaction=tx,
+            data={"service": service.code},
+        )
+    return tx
+
+
+def counter_walk_in(
+    *, actor: Actor, counter_id: int, service_code: str, at: dt.datetime | None = None
+) -> ServiceTransaction:
+    """Serve a customer without a ticket at an idle counter (the transaction is timed like any other)."""
+    now = _now(at)
+    with transaction.atomic():
+        counter = _counter(actor, counter_id)
+        _require_holder(actor, counter)
+        _require_idle(counter)
+        service = _service_by_code(service_code)
+        tx = ServiceTransaction.objects.create(
+            hall_id=counter.hall_id,
+            counter=counter,
+            agent_id=actor.user_id,
+            ticket=None,
+            service=service,
+            limit_seconds=int(service.limit_seconds),
+            phase=Phase.ARRIVED.value,
+            called_at=now,
+            arrived_at=now,
+        )
+        event_record(
+            hall_id=counter.hall_id,
+            kind="transaction.walk_in",
+            at=now,
+            actor_id=actor.user_id,
+            counter=counter,
+            transaction=tx,
+            data={"service": service.code},
+        )
+    return tx
+
+
+# ------------------------------------------------------------------------------------------------ day end
+
+
+def hall_day_end(
+    *, hall: Hall, day: dt.date, at: dt.datetime | None = None, actor: Actor | None = None
+) -> int:
+    """Close the hall's day: every ticket still open on or before ``day`` becomes not_served. Idempotent."""
+    now = _now(at)
+    closed = 0
+    with transaction.atomic():
+        open_states = [
+            TicketState.WAITING,
+            TicketState.CALLED,
+            TicketState.SERVING,
+            TicketState.PARKED,
+            TicketState.NO_SHOW,
+        ]
+        for tx in ServiceTransaction.objects.filter(
+            hall=hall, done_at__isnull=True, called_at__date__lte=day + dt.timedelta(days=1)
+        ).select_related("ticket"):
+            if tx.ticket is None or tx.ticket.day <= day:
+                _close_transaction(tx, now, Outcome.NOT_SERVED)
+        tickets = Ticket.objects.select_for_update().filter(hall=hall, day__lte=day, status__in=open_states)
+        for ticket in tickets:
+            _transition(ticket, TicketAction.DAY_END)
+            ticket.finished_at = now
+            ticket.counter = None
+            ticket.save(update_fields=["status", "finished_at", "counter"])
+            PreOrder.objects.filter(ticket=ticket, state__in=["draft", "ready", "confirmed"]).update(
+                state=PreOrderState.ABANDONED.value
+            )
+            event_record(
+                hall_id=hall.pk,
+                kind="ticket.not_served",
+                at=now,
+                actor_id=actor.user_id if actor else None,
+                ticket=ticket,
+                data={"number": ticket.number},
+            )
+            closed += 1
+    return closed
+
+
+# ----------------------------------------------------------------------------------------------- pre-orders
+
+PREORDER_FIELDS = ("customer_name", "id_type", "id_number", "phone", "products", "documents", "notes")
+
+
+def _preorder_finish(actor: Actor, ticket: Ticket, now: dt.datetime) -> None:
+    pre = PreOrder.objects.select_for_update().filter(ticket=ticket).first()
+    if pre is None or pre.state not in (PreOrderState.READY, PreOrderState.CONFIRMED):
+        return
+    state = PreOrderState(pre.state)
+    if state is PreOrderState.READY:
+        state = preorder_next_state(state, PreOrderAction.CONFIRM)
+    pre.state = preorder_next_state(state, PreOrderAction.EXECUTE).value
+    pre.updated_at = now
+    pre.save(update_fields=["state", "updated_at"])
+    event_record(
+        hall_id=ticket.hall_id, kind="pre_order.executed", at=now, actor_id=actor.user_id, ticket=ticket
+    )
+
+
+def preorder_save(
+    *,
+    actor: Actor,
+    ticket_id: int,
+    data: dict[str, Any],
+    state: str | None = None,
+    service_code: str | None = None,
+    at: dt.datetime | None = None,
+) -> PreOrder:
+    """Create or update the pre-order while the customer waits; read-only once the ticket is called."""
+    now = _now(at)
+    id_type = data.get("id_type") or ""
+    id_number = data.get("id_number") or ""
+    if id_type:
+        try:
+            kind = IdType(id_type)
+        except ValueError as exc:
+            raise Invalid(
+                f"unknown document type {id_type!r}", field="id_type", code="invalid_choice"
+            ) from exc
+        if id_number:
+            check = validate_id(kind, id_number, today=timezone.localdate(now))
+            if not check.ok:
+                raise Invalid(
+                    f"the document number is not valid ({check.error})",
+                    field="id_number",
+                    code=f"id_{check.error}",
+                )
+            id_number = check.normalized
+    elif id_number:
+        raise Invalid("choose the document type first", field="id_type", code="required")
+    phone = normalize_phone(data.get("phone") or "")
+    with transaction.atomic():
+        ticket = ticket_for_actor(actor=actor, ticket_id=ticket_id, action=Action.PREORDER_EDIT, lock=True)
+        if ticket.status != TicketState.WAITING:
+            raise Conflict(
+                "the ticket has been called: the pre-order is read-only", field="ticket", code="ticket_called"
+            )
+        service = _service_by_code(service_code) if service_code else ticket.service
+        pre = PreOrder.objects.select_for_update().filter(ticket=ticket).first()
+        created = pre is None
+        if pre is None:
+            pre = PreOrder(ticket=ticket, service=service, state=PreOrderState.DRAFT.value, updated_at=now)
+        elif pre.editor_id not in (None, actor.user_id) and pre.editor_until and pre.editor_until > now:
+            raise Conflict("another clerk is editing this pre-order", field="ticket", code="being_edited")
+        if pre.state not in (PreOrderState.DRAFT, PreOrderState.READY):
+            raise Conflict(f"the pre-order is {pre.state}", field="state", code="illegal_transition")
+        pre.service = service
+        pre.customer_name = str(data.get("customer_name") or "")[:60]
+        pre.id_type = id_type
+        pre.id_number = id_number
+        pre.phone = phone
+        pre.products = list(data.get("products") or [])
+        pre.documents = list(data.get("documents") or [])
+        pre.notes = str(data.get("notes") or "")
+        pre.editor_id = actor.user_id
+        pre.editor_until = now + PREORDER_EDIT_LOCK
+        pre.updated_at = now
+        if state is not None and state != pre.state:
+            action = {
+                PreOrderState.READY.value: PreOrderAction.MARK_READY,
+                PreOrderState.DRAFT.value: PreOrderAction.REOPEN,
+                PreOrderState.ABANDONED.value: PreOrderAction.ABANDON,
+            }.get(state)
+            if action is None:
+                raise Invalid("state is draft, ready or abandoned", field="state", code="invalid_choice")
+            try:
+                pre.state = preorder_next_state(PreOrderState(pre.state), action).value
+            except IllegalTransition as exc:
+                raise Conflict(str(exc), field="state", code="illegal_transition") from exc
+        if not created:
+            pre.version += 1
+        pre.save()
+        event_record(
+            hall_id=ticket.hall_id,
+            kind="pre_order.saved",
+            at=now,
+            actor_id=actor.user_id,
+            ticket=ticket,
+            data={"state": pre.state, "number": ticket.number},
+        )
+        audit_record(
+            actor=actor,
+            action="pre_order.save",
+            object_type="pre_order",
+            object_id=pre.pk,
+            hall_id=ticket.hall_id,
+            customer_ref=id_number or phone,
+            at=now,
+            detail={"state": pre.state},
+        )
+    return pre
