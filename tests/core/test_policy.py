@@ -25,7 +25,9 @@ US = timedelta(microseconds=1)
 SERVICES = ("A", "B", "C", "D")
 
 
-def entry(id: int, issued_s: float, priority: Priority = Priority.NORMAL, star: int = 0, service: str = "A") -> QueueEntry:
+def entry(
+    id: int, issued_s: float, priority: Priority = Priority.NORMAL, star: int = 0, service: str = "A"
+) -> QueueEntry:
     issued = T0 + timedelta(seconds=issued_s)
     return QueueEntry(
         id=id,
@@ -190,7 +192,8 @@ def spaced_queues(draw: st.DrawFn) -> list[QueueEntry]:
     offsets = sorted({o - o % 2 for o in offsets})
     ids = draw(st.permutations(list(range(1, len(offsets) + 1))))
     return [
-        QueueEntry(id=i, service="A", rank=T0 + o * US, issued_at=T0 + o * US) for i, o in zip(ids, offsets, strict=True)
+        QueueEntry(id=i, service="A", rank=T0 + o * US, issued_at=T0 + o * US)
+        for i, o in zip(ids, offsets, strict=True)
     ]
 
 
@@ -202,9 +205,10 @@ def test_push_back_lands_exactly_k_back(q: list[QueueEntry], places: int, ticket
     assert position_after_insert(q, ticket_id, rank) == min(places, len(q))
 
 
-@given(q=queues(), places=st.integers(0, 30), ticket_id=st.integers(100, 200), give_id=st.booleans())
+@given(q=queues(), places=st.integers(0, 30), ticket_id=st.integers(-5, 40), give_id=st.booleans())
 def test_push_back_never_ahead_of_due_place(q: list[QueueEntry], places: int, ticket_id: int, give_id: bool) -> None:
     """Even with tied ranks, a pushed-back ticket never lands ahead of k places back."""
+    assume(ticket_id not in {e.id for e in q})
     rank = push_back_rank(q, places, now_rank_floor=T0, ticket_id=ticket_id if give_id else None)
     assert position_after_insert(q, ticket_id, rank) >= min(places, len(q))
 
@@ -240,6 +244,14 @@ def test_push_back_tie_uses_ticket_id() -> None:
     rank = push_back_rank(q, 1, ticket_id=9)
     assert rank == T0
     assert position_after_insert(q, 9, rank) == 1
+
+
+def test_push_back_tie_with_smaller_id_goes_after_earlier_neighbour() -> None:
+    """Neighbours 1 µs apart: with a smaller id than the earlier neighbour the rank moves 1 µs later."""
+    q = [QueueEntry(5, "A", T0, T0), QueueEntry(6, "A", T0 + US, T0)]
+    rank = push_back_rank(q, 1, ticket_id=3)
+    assert rank == T0 + US
+    assert position_after_insert(q, 3, rank) == 1
 
 
 def test_push_back_negative_places_rejected() -> None:

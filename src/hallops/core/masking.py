@@ -42,9 +42,7 @@ def mask_name(name: str) -> str:
 # Resident IDs (18: 17 digits + digit/X; 15 digits, first generation) and the old
 # foreign permanent residence card (3 letters + 12 digits), not part of a longer
 # digit run.
-_ID_RE = re.compile(
-    r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9])|(?<![A-Za-z])[A-Za-z]{3}[0-9]{12}(?![0-9])"
-)
+_ID_RE = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9])|(?<![A-Za-z])[A-Za-z]{3}[0-9]{12}(?![0-9])")
 # Mainland mobile numbers, optionally +86/86-prefixed and split as 3-4-4 with spaces
 # or hyphens; not part of a longer digit run.
 _PHONE_RE = re.compile(r"(?<![0-9])(?:\+?86[- ]?)?(1[3-9][0-9][- ]?[0-9]{4}[- ]?[0-9]{4})(?![0-9])")

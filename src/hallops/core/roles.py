@@ -47,9 +47,7 @@ class Action(StrEnum):
 
 _A = Action
 
-_GREETER = frozenset(
-    {_A.HALL_VIEW, _A.TICKET_ISSUE, _A.TICKET_ISSUE_OVERRIDE, _A.TICKET_VIEW, _A.TICKET_CANCEL}
-)
+_GREETER = frozenset({_A.HALL_VIEW, _A.TICKET_ISSUE, _A.TICKET_ISSUE_OVERRIDE, _A.TICKET_VIEW, _A.TICKET_CANCEL})
 _AGENT = frozenset(
     {
         _A.HALL_VIEW,
@@ -90,10 +88,9 @@ _NOTHING: frozenset[Action] = frozenset()
 def role_allows(role: Role, action: Action) -> bool:
     """True if ``role`` grants ``action``; unknown roles and actions are denied."""
     try:
-        granted = ROLE_ACTIONS.get(role, _NOTHING)
-    except TypeError:  # unhashable junk
+        return action in ROLE_ACTIONS.get(role, _NOTHING)
+    except TypeError:  # unhashable junk is no role or action
         return False
-    return action in granted
 
 
 def roles_allow(roles: Iterable[Role], action: Action) -> bool:

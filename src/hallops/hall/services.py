@@ -151,9 +151,7 @@ def ticket_issue(
     phone = normalize_phone(phone)
     override_reason = (override_reason or "").strip()
     if override_reason and not actor.can(hall.pk, Action.TICKET_ISSUE_OVERRIDE):
-        raise Forbidden(
-            "your role may not override self-service", field="override_reason", code="role_not_allowed"
-        )
+        raise Forbidden("your role may not override self-service", field="override_reason", code="role_not_allowed")
     now = _now(at)
     if not hall_accepts_tickets(hall, now):
         raise Conflict("the hall is not issuing tickets now", field="hall", code="hall_closed")
@@ -259,9 +257,7 @@ def ticket_cancel(*, actor: Actor, ticket_id: int, at: dt.datetime | None = None
         ServiceTransaction.objects.filter(ticket=ticket, done_at__isnull=True).update(
             done_at=now, outcome=Outcome.CANCELLED
         )
-        event_record(
-            hall_id=ticket.hall_id, kind="ticket.cancelled", at=now, actor_id=actor.user_id, ticket=ticket
-        )
+        event_record(hall_id=ticket.hall_id, kind="ticket.cancelled", at=now, actor_id=actor.user_id, ticket=ticket)
         audit_record(
             actor=actor,
             action="ticket.cancel",
@@ -283,9 +279,7 @@ def ticket_cancel_by_customer(*, token: str, at: dt.datetime | None = None) -> T
         _transition(ticket, TicketAction.CANCEL)
         ticket.finished_at = now
         ticket.save(update_fields=["status", "finished_at"])
-        event_record(
-            hall_id=ticket.hall_id, kind="ticket.cancelled", at=now, ticket=ticket, data={"by": "customer"}
-        )
+        event_record(hall_id=ticket.hall_id, kind="ticket.cancelled", at=now, ticket=ticket, data={"by": "customer"})
     return ticket
 
 
@@ -293,9 +287,7 @@ def ticket_cancel_by_customer(*, token: str, at: dt.datetime | None = None) -> T
 
 
 def _counter(actor: Actor, counter_id: int) -> Counter:
-    counter = (
-        Counter.objects.select_for_update(of=("self",)).select_related("hall").filter(pk=counter_id).first()
-    )
+    counter = Counter.objects.select_for_update(of=("self",)).select_related("hall").filter(pk=counter_id).first()
     if counter is None:
         raise NotFound("counter not found", field="counter")
     require(actor, counter.hall_id, Action.COUNTER_OPERATE, what="counter")
@@ -332,9 +324,38 @@ def _require_idle(counter: Counter) -> None:
 
 
 def _counter_event(counter: Counter, kind: str, actor: Actor, now: dt.datetime, **data: Any) -> None:
-    event_record(
-        hall_id=counter.hall_id, kind=kind, at=now, actor_id=actor.user_id, counter=counter, data=data
-    )
+    event_record(hall_id=counter.hall_id, kind=kind, at=now, actor_id=actor.user_id, counter=counter, data=data)
+
+
+SIMULATED_SESSION = "sim"
+
+
+def _simulated_agent_leaves(counter: Counter, now: dt.datetime) -> None:
+    """The demo's simulated agent finishes its customer at once and hands the counter over."""
+    tx = _open_transaction(counter)
+    if tx is not None:
+        _close_transaction(tx, now, Outcome.COMPLETED)
+        if tx.ticket is not None:
+            ticket = tx.ticket
+            _transition(ticket, TicketAction.COMPLETE)
+            ticket.finished_at = now
+            ticket.counter = None
+            ticket.save(update_fields=["status", "finished_at", "counter"])
+        event_record(
+            hall_id=counter.hall_id,
+            kind="transaction.done",
+            at=now,
+            actor_id=counter.agent_id,
+            ticket=tx.ticket,
+            counter=counter,
+            transaction=tx,
+            data={
+                "number": tx.ticket.number if tx.ticket else None,
+                "outcome": Outcome.COMPLETED,
+                "service_seconds": tx.service_seconds,
+                "limit_seconds": tx.limit_seconds,
+            },
+        )
 
 
 def counter_open(*, actor: Actor, counter_id: int, at: dt.datetime | None = None) -> Counter:
@@ -345,11 +366,11 @@ def counter_open(*, actor: Actor, counter_id: int, at: dt.datetime | None = None
         held_by_other = counter.status != CounterStatus.CLOSED and (
             counter.agent_id != actor.user_id or counter.session_ref != actor.session_ref
         )
-        if held_by_other:
-            raise Conflict(
-                "another agent or session holds this counter", field="counter", code="counter_in_use"
-            )
-        if counter.status == CounterStatus.OPEN:
+        if held_by_other and counter.session_ref == SIMULATED_SESSION:
+            _simulated_agent_leaves(counter, now)  # a person takes the counter over from the demo's agent
+        elif held_by_other:
+            raise Conflict("another agent or session holds this counter", field="counter", code="counter_in_use")
+        elif counter.status == CounterStatus.OPEN:
             return counter
         counter.status = CounterStatus.OPEN
         counter.pause_reason = ""
@@ -387,14 +408,10 @@ def counter_close(*, actor: Actor, counter_id: int, at: dt.datetime | None = Non
             return counter
         held_by_other = counter.agent_id != actor.user_id or counter.session_ref != actor.session_ref
         if held_by_other and not actor.can(counter.hall_id, Action.COUNTER_MANAGE):
-            raise Conflict(
-                "another agent or session holds this counter", field="counter", code="counter_in_use"
-            )
+            raise Conflict("another agent or session holds this counter", field="counter", code="counter_in_use")
         _require_idle(counter)
         if Ticket.objects.filter(counter=counter, status=TicketState.PARKED).exists():
-            raise Conflict(
-                "resume or transfer the parked tickets first", field="counter", code="parked_tickets"
-            )
+            raise Conflict("resume or transfer the parked tickets first", field="counter", code="parked_tickets")
         counter.status = CounterStatus.CLOSED
         counter.pause_reason = ""
         counter.agent = None
@@ -502,9 +519,7 @@ def counter_call(*, actor: Actor, counter_id: int, number: str, at: dt.datetime 
         if ticket is None:
             raise NotFound(f"no ticket {number} today", field="number")
         if not counter.services.filter(pk=ticket.service_id).exists():
-            raise Conflict(
-                "this counter does not serve that business type", field="number", code="not_served_here"
-            )
+            raise Conflict("this counter does not serve that business type", field="number", code="not_served_here")
         if ticket.status == TicketState.NO_SHOW:
             keep = dt.timedelta(minutes=counter.hall.no_show_keep_minutes)
             if ticket.no_show_at is None or now - ticket.no_show_at > keep:
@@ -512,9 +527,7 @@ def counter_call(*, actor: Actor, counter_id: int, number: str, at: dt.datetime 
         elif ticket.status != TicketState.WAITING:
             raise Conflict(f"ticket {number} is {ticket.status}", field="number", code="illegal_transition")
         if ticket.target_counter_id not in (None, counter.pk):
-            raise Conflict(
-                "the ticket was transferred to another counter", field="number", code="held_elsewhere"
-            )
+            raise Conflict("the ticket was transferred to another counter", field="number", code="held_elsewhere")
         return _start_call(actor, counter, ticket, now, "ticket.called")
 
 
@@ -593,7 +606,9 @@ def counter_no_show(*, actor: Actor, counter_id: int, at: dt.datetime | None = N
                     service_id=ticket.service_id,
                 ).order_by("rank", "id")
             ]
-            ticket.rank = push_back_rank(queue, counter.hall.no_show_push_back_places, now_rank_floor=now)
+            ticket.rank = push_back_rank(
+                queue, counter.hall.no_show_push_back_places, now_rank_floor=now, ticket_id=ticket.pk
+            )
             _transition(ticket, TicketAction.REQUEUE)
         elif policy is NoShowPolicy.CANCEL:
             _transition(ticket, TicketAction.CANCEL)
@@ -674,15 +689,11 @@ def counter_arrive(*, actor: Actor, counter_id: int, at: dt.datetime | None = No
     return _phase(actor, counter_id, Phase.ARRIVED, at)
 
 
-def counter_start_communication(
-    *, actor: Actor, counter_id: int, at: dt.datetime | None = None
-) -> ServiceTransaction:
+def counter_start_communication(*, actor: Actor, counter_id: int, at: dt.datetime | None = None) -> ServiceTransaction:
     return _phase(actor, counter_id, Phase.COMMUNICATION, at)
 
 
-def counter_start_operation(
-    *, actor: Actor, counter_id: int, at: dt.datetime | None = None
-) -> ServiceTransaction:
+def counter_start_operation(*, actor: Actor, counter_id: int, at: dt.datetime | None = None) -> ServiceTransaction:
     return _phase(actor, counter_id, Phase.OPERATION, at)
 
 
@@ -698,9 +709,7 @@ def counter_complete(
     if outcome not in (Outcome.COMPLETED, Outcome.NOT_COMPLETED):
         raise Invalid("outcome is completed or not_completed", field="outcome", code="invalid_choice")
     if outcome == Outcome.NOT_COMPLETED and reason not in NotCompletedReason.values:
-        raise Invalid(
-            "give the reason code for a transaction not completed", field="reason", code="invalid_choice"
-        )
+        raise Invalid("give the reason code for a transaction not completed", field="reason", code="invalid_choice")
     if outcome == Outcome.COMPLETED:
         reason = ""
     now = _now(at)
@@ -775,9 +784,7 @@ def counter_transfer(
             if target is None:
                 raise Invalid("no such counter in this hall", field="counter", code="unknown_counter")
             if not target.services.filter(pk=service.pk).exists():
-                raise Invalid(
-                    "that counter does not serve the business type", field="counter", code="not_served_here"
-                )
+                raise Invalid("that counter does not serve the business type", field="counter", code="not_served_here")
         _transition(ticket, TicketAction.TRANSFER)
         ticket.counter = None
         ticket.finished_at = now
@@ -862,9 +869,7 @@ def counter_park(*, actor: Actor, counter_id: int, at: dt.datetime | None = None
     return ticket
 
 
-def counter_resume(
-    *, actor: Actor, counter_id: int, ticket_id: int, at: dt.datetime | None = None
-) -> CallResult:
+def counter_resume(*, actor: Actor, counter_id: int, ticket_id: int, at: dt.datetime | None = None) -> CallResult:
     now = _now(at)
     with transaction.atomic():
         counter = _counter(actor, counter_id)
@@ -925,9 +930,7 @@ def counter_add_service(
         tx = _require_transaction(counter)
         service = _service_by_code(service_code)
         if service.pk == tx.service_id or tx.extra_services.filter(pk=service.pk).exists():
-            raise Conflict(
-                "that business type is already part of the visit", field="service", code="duplicate"
-            )
+            raise Conflict("that business type is already part of the visit", field="service", code="duplicate")
         tx.extra_services.add(service)
         tx.limit_seconds += int(service.limit_seconds)
         tx.save(update_fields=["limit_seconds"])
@@ -980,9 +983,7 @@ def counter_walk_in(
 # ------------------------------------------------------------------------------------------------ day end
 
 
-def hall_day_end(
-    *, hall: Hall, day: dt.date, at: dt.datetime | None = None, actor: Actor | None = None
-) -> int:
+def hall_day_end(*, hall: Hall, day: dt.date, at: dt.datetime | None = None, actor: Actor | None = None) -> int:
     """Close the hall's day: every ticket still open on or before ``day`` becomes not_served. Idempotent."""
     now = _now(at)
     closed = 0
@@ -994,11 +995,12 @@ def hall_day_end(
             TicketState.PARKED,
             TicketState.NO_SHOW,
         ]
-        for tx in ServiceTransaction.objects.filter(
-            hall=hall, done_at__isnull=True, called_at__date__lte=day + dt.timedelta(days=1)
-        ).select_related("ticket"):
-            if tx.ticket is None or tx.ticket.day <= day:
-                _close_transaction(tx, now, Outcome.NOT_SERVED)
+        day_end_utc = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=hall.tz)
+        open_tx = ServiceTransaction.objects.filter(hall=hall, done_at__isnull=True).filter(
+            Q(ticket__day__lte=day) | Q(ticket__isnull=True, called_at__lt=day_end_utc)
+        )
+        for tx in open_tx:
+            _close_transaction(tx, now, Outcome.NOT_SERVED)
         tickets = Ticket.objects.select_for_update().filter(hall=hall, day__lte=day, status__in=open_states)
         for ticket in tickets:
             _transition(ticket, TicketAction.DAY_END)
@@ -1035,9 +1037,7 @@ def _preorder_finish(actor: Actor, ticket: Ticket, now: dt.datetime) -> None:
     pre.state = preorder_next_state(state, PreOrderAction.EXECUTE).value
     pre.updated_at = now
     pre.save(update_fields=["state", "updated_at"])
-    event_record(
-        hall_id=ticket.hall_id, kind="pre_order.executed", at=now, actor_id=actor.user_id, ticket=ticket
-    )
+    event_record(hall_id=ticket.hall_id, kind="pre_order.executed", at=now, actor_id=actor.user_id, ticket=ticket)
 
 
 def preorder_save(
@@ -1057,9 +1057,7 @@ def preorder_save(
         try:
             kind = IdType(id_type)
         except ValueError as exc:
-            raise Invalid(
-                f"unknown document type {id_type!r}", field="id_type", code="invalid_choice"
-            ) from exc
+            raise Invalid(f"unknown document type {id_type!r}", field="id_type", code="invalid_choice") from exc
         if id_number:
             check = validate_id(kind, id_number, today=timezone.localdate(now))
             if not check.ok:

@@ -86,10 +86,8 @@ def hall_for(actor: Actor, code: str, action: Action = Action.HALL_VIEW) -> Hall
 
 def visible_halls(actor: Actor) -> list[Hall]:
     qs = Hall.objects.order_by("code")
-    if actor.is_admin or actor.global_roles:
-        halls = list(qs)
-    else:
-        halls = list(qs.filter(pk__in=list(actor.roles_by_hall)))
+    everywhere = actor.is_admin or bool(actor.global_roles)
+    halls = list(qs) if everywhere else list(qs.filter(pk__in=list(actor.roles_by_hall)))
     if actor.token_hall_id is not None:
         halls = [h for h in halls if h.pk == actor.token_hall_id]
     return halls

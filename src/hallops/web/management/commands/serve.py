@@ -23,13 +23,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-traffic", action="store_true", help="do not run demo traffic even if it is on"
         )
+        parser.add_argument("--traffic-speed", type=float, default=1.0, help="demo clock speed-up (1: real time)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         import uvicorn
 
         call_command("collectstatic", interactive=False, verbosity=0)
         if not options["no_traffic"]:
-            os.environ["HALLOPS_RUN_DEMO_TRAFFIC"] = "1"
+            from hallops.hall.demo_traffic import demo_traffic_start
+
+            if demo_traffic_start(speed=options["traffic_speed"]) is not None:
+                self.stdout.write("Demo traffic: simulated customers and agents are on")
         self.stdout.write(
             f"HallOps on http://{options['host']}:{options['port']}/ ({options['workers']} worker(s))"
         )
