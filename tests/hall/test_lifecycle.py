@@ -18,8 +18,9 @@ def test_full_lifecycle_times_every_phase(setup: Setup) -> None:
     t0 = shanghai(2026, 11, 23, 10, 0)
     agent = setup.actor("agent1")
     counter = setup.counters[0]
-    issued = services.ticket_issue(actor=setup.actor("kiosk"), hall=setup.hall, service_code="sim_replacement",
-                                   channel="kiosk", at=t0)
+    issued = services.ticket_issue(
+        actor=setup.actor("kiosk"), hall=setup.hall, service_code="sim_replacement", channel="kiosk", at=t0
+    )
     assert issued.ticket.number == "B001"
     services.counter_open(actor=agent, counter_id=counter.pk, at=t0)
     call = services.counter_call_next(actor=agent, counter_id=counter.pk, at=t0 + dt.timedelta(seconds=60))
@@ -32,8 +33,15 @@ def test_full_lifecycle_times_every_phase(setup: Setup) -> None:
     assert tx.handling_seconds == 190.0
     assert Ticket.objects.get(pk=issued.ticket.pk).status == "done"
     kinds = list(HallEvent.objects.filter(hall=setup.hall).order_by("seq").values_list("kind", flat=True))
-    assert kinds == ["ticket.issued", "counter.opened", "ticket.called", "transaction.arrived",
-                     "transaction.communication", "transaction.operation", "transaction.done"]
+    assert kinds == [
+        "ticket.issued",
+        "counter.opened",
+        "ticket.called",
+        "transaction.arrived",
+        "transaction.communication",
+        "transaction.operation",
+        "transaction.done",
+    ]
     seqs = list(HallEvent.objects.filter(hall=setup.hall).order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, 8))
     assert ServiceTransaction.objects.get(pk=tx.pk).outcome == "completed"

@@ -282,3 +282,17 @@ def test_a_person_takes_a_counter_over_from_the_simulated_agent(setup: Setup) ->
     counter = services.counter_open(actor=setup.actor("agent1"), counter_id=cid, at=sec(10))
     assert counter.agent_id == setup.users["agent1"].pk
     assert not ServiceTransaction.objects.filter(counter_id=cid, done_at__isnull=True).exists()
+
+
+def test_unmasked_personal_data_is_shown_only_to_roles_that_need_it_and_logged(setup: Setup) -> None:
+    """The clerk's view of the ID number is audited once per view; a greeter gets no unmasked view at all."""
+    ticket = issue(setup, "new_subscriber")
+    pre = services.preorder_save(
+        actor=setup.actor("clerk"), ticket_id=ticket.pk, data={"phone": "13812345678"}, at=sec(5)
+    )
+    before = AuditLog.objects.filter(action="customer.view_pii").count()
+    assert services.preorder_reveal(actor=setup.actor("clerk"), pre_order=pre, at=sec(6)) is True
+    assert services.preorder_reveal(actor=setup.actor("greeter"), pre_order=pre, at=sec(7)) is False
+    rows = AuditLog.objects.filter(action="customer.view_pii")
+    assert rows.count() == before + 1
+    assert rows.get().customer_ref == "138****5678"

@@ -16,9 +16,7 @@ class TokenAuth(HttpBearer):
         api_token = token_lookup(token)
         if api_token is None:
             return None
-        actor = actor_for_user(
-            api_token.user, session_ref=f"token:{api_token.pk}", token_hall_id=api_token.hall_id
-        )
+        actor = actor_for_user(api_token.user, session_ref=f"token:{api_token.pk}", token_hall_id=api_token.hall_id)
         request.actor = actor  # type: ignore[attr-defined]
         return actor
 

@@ -64,9 +64,7 @@ def run_idempotent(
     try:
         with transaction.atomic():
             status, body = work()
-            IdempotencyRecord.objects.filter(pk=record.pk).update(
-                done=True, status_code=status, response=body
-            )
+            IdempotencyRecord.objects.filter(pk=record.pk).update(done=True, status_code=status, response=body)
     except DomainError:
         IdempotencyRecord.objects.filter(pk=record.pk, done=False).delete()
         raise

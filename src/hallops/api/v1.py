@@ -18,7 +18,7 @@ from hallops.accounts.services import token_for_login
 from hallops.api import schemas as s
 from hallops.api.auth import TokenAuth, actor_of
 from hallops.api.idempotency import run_idempotent
-from hallops.core.masking import mask_phone
+from hallops.core.masking import mask_id, mask_phone
 from hallops.core.roles import Action
 from hallops.core.timing import TransactionTimes, overrun_state, service_seconds
 from hallops.errors import DomainError
@@ -79,6 +79,12 @@ def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(exc.status_code, "bad_request", None, str(exc))
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    log.exception("unexpected error in %s %s", request.method, request.path)
+    return _error(500, "internal", None, "unexpected error; check the request state before retrying")
 
 
 @api.exception_handler(OperationalError)
@@ -151,9 +157,8 @@ def transaction_out(tx: ServiceTransaction) -> dict[str, Any]:
 
 
 def pre_order_out(pre: PreOrder, actor: Actor) -> dict[str, Any]:
-    from hallops.core.masking import mask_id
-
-    show = actor.can(pre.ticket.hall_id, Action.CUSTOMER_VIEW_PII)
+    """The pre-order; phone and ID unmasked only for roles that need them, each such view audited."""
+    show = services.preorder_reveal(actor=actor, pre_order=pre)
     return {
         "id": pre.pk,
         "ticket": pre.ticket_id,
@@ -312,9 +317,7 @@ def issue_ticket(request: HttpRequest, hall: str, payload: s.TicketIn) -> HttpRe
                 "instructions_en": t.service.self_service_en,
             }
         else:
-            body = ticket_out(
-                t, quote=selectors.WaitQuote(result.people_ahead, result.estimated_wait_seconds, 0)
-            )
+            body = ticket_out(t, quote=selectors.WaitQuote(result.people_ahead, result.estimated_wait_seconds, 0))
         return 201, json.loads(json.dumps(body, cls=DjangoJSONEncoder))
 
     status, body = run_idempotent(
@@ -384,9 +387,7 @@ def _counter_body(counter: Counter) -> dict[str, Any]:
     tx = selectors.counter_current_transaction(counter=counter)
     if tx is not None and tx.ticket is not None:
         current[counter.pk] = tx.ticket.number
-    return counter_out(
-        Counter.objects.prefetch_related("services").select_related("agent").get(pk=counter.pk), current
-    )
+    return counter_out(Counter.objects.prefetch_related("services").select_related("agent").get(pk=counter.pk), current)
 
 
 @counters_router.get("/{counter_id}", response=R)
@@ -409,9 +410,7 @@ def counter_open(request: HttpRequest, counter_id: int) -> dict[str, Any]:
 
 @counters_router.post("/{counter_id}/pause", response=R)
 def counter_pause(request: HttpRequest, counter_id: int, payload: s.PauseIn) -> dict[str, Any]:
-    return _counter_body(
-        services.counter_pause(actor=actor_of(request), counter_id=counter_id, reason=payload.reason)
-    )
+    return _counter_body(services.counter_pause(actor=actor_of(request), counter_id=counter_id, reason=payload.reason))
 
 
 @counters_router.post("/{counter_id}/close", response=R)
@@ -436,11 +435,7 @@ def counter_call(request: HttpRequest, counter_id: int, payload: s.CallNumberIn)
 
 @counters_router.post("/{counter_id}/recall", response=R)
 def counter_recall(request: HttpRequest, counter_id: int) -> dict[str, Any]:
-    return {
-        "transaction": transaction_out(
-            services.counter_recall(actor=actor_of(request), counter_id=counter_id)
-        )
-    }
+    return {"transaction": transaction_out(services.counter_recall(actor=actor_of(request), counter_id=counter_id))}
 
 
 @counters_router.post("/{counter_id}/no-show", response=R)
@@ -468,9 +463,7 @@ def counter_park(request: HttpRequest, counter_id: int) -> dict[str, Any]:
 @counters_router.post("/{counter_id}/resume", response=R)
 def counter_resume(request: HttpRequest, counter_id: int, payload: s.ResumeIn) -> dict[str, Any]:
     actor = actor_of(request)
-    return call_out(
-        services.counter_resume(actor=actor, counter_id=counter_id, ticket_id=payload.ticket), actor
-    )
+    return call_out(services.counter_resume(actor=actor, counter_id=counter_id, ticket_id=payload.ticket), actor)
 
 
 def _tx(tx: ServiceTransaction) -> dict[str, Any]:
@@ -493,9 +486,7 @@ def counter_start_operation(request: HttpRequest, counter_id: int) -> dict[str, 
 
 
 @counters_router.post("/{counter_id}/complete", response=R)
-def counter_complete(
-    request: HttpRequest, counter_id: int, payload: s.CompleteIn | None = None
-) -> dict[str, Any]:
+def counter_complete(request: HttpRequest, counter_id: int, payload: s.CompleteIn | None = None) -> dict[str, Any]:
     payload = payload or s.CompleteIn()
     return _tx(
         services.counter_complete(
@@ -507,17 +498,13 @@ def counter_complete(
 @counters_router.post("/{counter_id}/add-service", response=R)
 def counter_add_service(request: HttpRequest, counter_id: int, payload: s.ServiceIn) -> dict[str, Any]:
     return _tx(
-        services.counter_add_service(
-            actor=actor_of(request), counter_id=counter_id, service_code=payload.service
-        )
+        services.counter_add_service(actor=actor_of(request), counter_id=counter_id, service_code=payload.service)
     )
 
 
 @counters_router.post("/{counter_id}/walk-in", response=R)
 def counter_walk_in(request: HttpRequest, counter_id: int, payload: s.ServiceIn) -> dict[str, Any]:
-    return _tx(
-        services.counter_walk_in(actor=actor_of(request), counter_id=counter_id, service_code=payload.service)
-    )
+    return _tx(services.counter_walk_in(actor=actor_of(request), counter_id=counter_id, service_code=payload.service))
 
 
 # ------------------------------------------------------------------------------------------------ health

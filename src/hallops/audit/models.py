@@ -12,9 +12,7 @@ class AuditLog(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     actor_name = models.CharField(max_length=150, blank=True)
-    hall = models.ForeignKey(
-        "organisation.Hall", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    hall = models.ForeignKey("organisation.Hall", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     action = models.CharField(max_length=60)
     object_type = models.CharField(max_length=40)
     object_id = models.CharField(max_length=40, blank=True)

@@ -17,9 +17,7 @@ class BusinessType(models.Model):
     name_zh = models.CharField(_("Chinese name"), max_length=60)
     name_en = models.CharField(_("English name"), max_length=80)
     prefix = models.CharField(_("ticket prefix"), max_length=3, validators=[RegexValidator(r"^[A-Z]{1,3}$")])
-    complexity = models.CharField(
-        _("complexity"), max_length=10, choices=Complexity.choices, default=Complexity.SIMPLE
-    )
+    complexity = models.CharField(_("complexity"), max_length=10, choices=Complexity.choices, default=Complexity.SIMPLE)
     limit_minutes = models.DecimalField(
         _("service-time limit (minutes)"), max_digits=5, decimal_places=1, validators=[MinValueValidator(0.5)]
     )

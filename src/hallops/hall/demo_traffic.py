@@ -83,10 +83,7 @@ class DemoTraffic:
             sim.next_arrival = now + self.rng.expovariate(1.0) * 5
             counters = Counter.objects.filter(hall=sim.hall).exclude(zone=CounterZone.VIP).order_by("number")
             for counter in counters[:SIM_COUNTERS_PER_HALL]:
-                if (
-                    counter.status == CounterStatus.CLOSED
-                    or counter.session_ref == services.SIMULATED_SESSION
-                ):
+                if counter.status == CounterStatus.CLOSED or counter.session_ref == services.SIMULATED_SESSION:
                     try:
                         services.counter_open(actor=sim.actor, counter_id=counter.pk)
                     except DomainError:

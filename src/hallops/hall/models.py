@@ -37,9 +37,7 @@ class TicketSequence(models.Model):
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["hall", "prefix", "day"], name="ticket_sequence_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["hall", "prefix", "day"], name="ticket_sequence_unique")]
 
 
 class Ticket(models.Model):
@@ -56,9 +54,7 @@ class Ticket(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=_choices(TicketState), default="waiting")
     issued_at = models.DateTimeField(_("issued at"))
     rank = models.DateTimeField(_("queue rank"), help_text="issued_at minus the priority bonus")
-    quoted_wait_seconds = models.PositiveIntegerField(
-        _("estimated wait quoted at issue"), null=True, blank=True
-    )
+    quoted_wait_seconds = models.PositiveIntegerField(_("estimated wait quoted at issue"), null=True, blank=True)
     called_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     no_show_at = models.DateTimeField(null=True, blank=True)
@@ -198,9 +194,7 @@ class HallEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    ticket = models.ForeignKey(
-        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
-    )
+    ticket = models.ForeignKey(Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
     counter = models.ForeignKey(
         "organisation.Counter", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -24,12 +24,7 @@ def hall_local_day(hall: Hall, at: dt.datetime) -> dt.date:
 
 
 def counters_for_hall(*, hall: Hall) -> QuerySet[Counter]:
-    return (
-        Counter.objects.filter(hall=hall)
-        .prefetch_related("services")
-        .select_related("agent")
-        .order_by("number")
-    )
+    return Counter.objects.filter(hall=hall).prefetch_related("services").select_related("agent").order_by("number")
 
 
 def services_for_hall(*, hall: Hall) -> QuerySet[BusinessType]:
@@ -90,9 +85,7 @@ def wait_quote(
     Tickets ahead are the waiting ones, of any business type that the open counters able to serve this one
     also serve, ranked before it. Service times are the recent mean per business type, else its limit.
     """
-    counters = [
-        c for c in Counter.objects.filter(hall=hall, status=CounterStatus.OPEN).prefetch_related("services")
-    ]
+    counters = [c for c in Counter.objects.filter(hall=hall, status=CounterStatus.OPEN).prefetch_related("services")]
     able = [c for c in counters if any(s.pk == service_id for s in c.services.all())]
     served = {s.pk for c in able for s in c.services.all()} or {service_id}
     ahead_qs = Ticket.objects.filter(
@@ -133,9 +126,7 @@ def ticket_wait_quote(*, ticket: Ticket, at: dt.datetime) -> WaitQuote:
             estimated_wait_seconds=0 if ticket.status in ACTIVE_AT_COUNTER else None,
             open_counters=0,
         )
-    return wait_quote(
-        hall=ticket.hall, service_id=ticket.service_id, at=at, rank=ticket.rank, ticket_id=ticket.pk
-    )
+    return wait_quote(hall=ticket.hall, service_id=ticket.service_id, at=at, rank=ticket.rank, ticket_id=ticket.pk)
 
 
 @dataclass(frozen=True)

@@ -1040,6 +1040,24 @@ def _preorder_finish(actor: Actor, ticket: Ticket, now: dt.datetime) -> None:
     event_record(hall_id=ticket.hall_id, kind="pre_order.executed", at=now, actor_id=actor.user_id, ticket=ticket)
 
 
+def preorder_reveal(*, actor: Actor, pre_order: PreOrder, at: dt.datetime | None = None) -> bool:
+    """May the caller see the customer's unmasked phone and ID? If so, the view is audited (and committed)."""
+    hall_id = pre_order.ticket.hall_id
+    if not (pre_order.id_number or pre_order.phone) or not actor.can(hall_id, Action.CUSTOMER_VIEW_PII):
+        return False
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="customer.view_pii",
+            object_type="pre_order",
+            object_id=pre_order.pk,
+            hall_id=hall_id,
+            customer_ref=pre_order.id_number or pre_order.phone,
+            at=_now(at),
+        )
+    return True
+
+
 def preorder_save(
     *,
     actor: Actor,

@@ -9,9 +9,7 @@ class Notification(models.Model):
     channel = models.CharField(max_length=20, default="sms")
     to = models.CharField(max_length=40)
     body = models.TextField()
-    hall = models.ForeignKey(
-        "organisation.Hall", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    hall = models.ForeignKey("organisation.Hall", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     purpose = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField()
     status = models.CharField(max_length=20, default="stored")

@@ -133,8 +133,7 @@ def demo_load(*, traffic: bool = True) -> dict[str, list[str]]:
     counter_services = [b for b in services.values() if not b.forced_self_service]
     simple = [services[c] for c in ("sim_replacement", "value_added", "plan_change", "inquiry")]
     complex_ = [
-        services[c]
-        for c in ("new_subscriber", "broadband", "bundle", "handset", "ownership_transfer", "complaint")
+        services[c] for c in ("new_subscriber", "broadband", "bundle", "handset", "ownership_transfer", "complaint")
     ]
     logins: dict[str, list[str]] = {}
     StaffRole.objects.all().delete()

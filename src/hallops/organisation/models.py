@@ -46,9 +46,7 @@ class Hall(models.Model):
     open_24h = models.BooleanField(_("open around the clock"), default=False)
     opens_at = models.TimeField(_("opens at"), default=dt.time(9, 0))
     closes_at = models.TimeField(_("closes at"), default=dt.time(18, 0))
-    issue_cutoff_minutes = models.PositiveSmallIntegerField(
-        _("stop issuing minutes before closing"), default=15
-    )
+    issue_cutoff_minutes = models.PositiveSmallIntegerField(_("stop issuing minutes before closing"), default=15)
     upsell_block_waiting = models.PositiveSmallIntegerField(_("no upselling while this many wait"), default=3)
     no_show_policy = models.CharField(
         _("missed-number policy"),
@@ -57,9 +55,7 @@ class Hall(models.Model):
         default=NoShowPolicy.KEEP.value,
     )
     no_show_keep_minutes = models.PositiveSmallIntegerField(_("keep a missed number for minutes"), default=10)
-    no_show_push_back_places = models.PositiveSmallIntegerField(
-        _("push a missed number back places"), default=3
-    )
+    no_show_push_back_places = models.PositiveSmallIntegerField(_("push a missed number back places"), default=3)
     event_seq = models.BigIntegerField(_("last event sequence number"), default=0, editable=False)
 
     class Meta:
@@ -92,13 +88,9 @@ class Counter(models.Model):
 
     hall = models.ForeignKey(Hall, on_delete=models.CASCADE, related_name="counters")
     number = models.PositiveSmallIntegerField(_("number"))
-    zone = models.CharField(
-        _("zone"), max_length=20, choices=CounterZone.choices, default=CounterZone.COUNTER
-    )
+    zone = models.CharField(_("zone"), max_length=20, choices=CounterZone.choices, default=CounterZone.COUNTER)
     services = models.ManyToManyField("catalog.BusinessType", related_name="counters", blank=True)
-    status = models.CharField(
-        _("status"), max_length=10, choices=CounterStatus.choices, default=CounterStatus.CLOSED
-    )
+    status = models.CharField(_("status"), max_length=10, choices=CounterStatus.choices, default=CounterStatus.CLOSED)
     pause_reason = models.CharField(_("pause reason"), max_length=100, blank=True)
     status_since = models.DateTimeField(_("status since"), null=True, blank=True)
     agent = models.ForeignKey(
@@ -118,9 +110,7 @@ class StaffRole(models.Model):
     """A role held by a user in one hall (administrators and auditors may hold it with no hall: all halls)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hall_roles")
-    hall = models.ForeignKey(
-        Hall, on_delete=models.CASCADE, null=True, blank=True, related_name="staff_roles"
-    )
+    hall = models.ForeignKey(Hall, on_delete=models.CASCADE, null=True, blank=True, related_name="staff_roles")
     role = models.CharField(_("role"), max_length=20, choices=[(r.value, r.value) for r in Role])
 
     class Meta:

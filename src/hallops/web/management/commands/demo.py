@@ -8,9 +8,7 @@ from hallops.organisation.demo import DEMO_PASSWORD, demo_load
 
 
 class Command(BaseCommand):
-    help = (
-        "Load or reset the demo province (halls, counters, staff, catalog) and switch demo traffic on or off."
-    )
+    help = "Load or reset the demo province (halls, counters, staff, catalog) and switch demo traffic on or off."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-traffic", action="store_true", help="do not simulate customers and agents")

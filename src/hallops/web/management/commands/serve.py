@@ -20,9 +20,7 @@ class Command(BaseCommand):
             default=64,
             help="requests in flight per worker before 503 (protects the database pool)",
         )
-        parser.add_argument(
-            "--no-traffic", action="store_true", help="do not run demo traffic even if it is on"
-        )
+        parser.add_argument("--no-traffic", action="store_true", help="do not run demo traffic even if it is on")
         parser.add_argument("--traffic-speed", type=float, default=1.0, help="demo clock speed-up (1: real time)")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -34,9 +32,7 @@ class Command(BaseCommand):
 
             if demo_traffic_start(speed=options["traffic_speed"]) is not None:
                 self.stdout.write("Demo traffic: simulated customers and agents are on")
-        self.stdout.write(
-            f"HallOps on http://{options['host']}:{options['port']}/ ({options['workers']} worker(s))"
-        )
+        self.stdout.write(f"HallOps on http://{options['host']}:{options['port']}/ ({options['workers']} worker(s))")
         uvicorn.run(
             "hallops.asgi:application",
             host=options["host"],
