@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "ninja",
     "huey.contrib.djhuey",
     "hallops.organisation",
     "hallops.catalog",
