@@ -221,3 +221,46 @@ def test_ten_concurrent_retries_of_one_idempotency_key_issue_one_ticket(setup: S
     assert record.done and record.response["id"] == ticket.pk
     retry_status, retry_body = post()
     assert (retry_status, retry_body["id"]) == (201, ticket.pk)
+
+
+# ------------------------------------------------------------------------------------------------ day end
+
+
+def test_two_concurrent_day_ends_close_each_ticket_and_transaction_once(setup: Setup) -> None:
+    """The day-end job started twice at once: one not_served event per ticket, each transaction closed once."""
+    held = eight_open_counters(setup)
+    issue_waiting(setup, 12)
+    for counter, agent in held:
+        services.counter_call_next(actor=setup.actor(agent), counter_id=counter.pk, at=T0)
+    day = T0.date()
+    ends = [T0 + dt.timedelta(hours=14), T0 + dt.timedelta(hours=15)]
+    results = run_together([lambda at=at: services.hall_day_end(hall=setup.hall, day=day, at=at) for at in ends])
+    no_errors(results)
+    assert sum(results) == 12
+    assert HallEvent.objects.filter(hall=setup.hall, kind="ticket.not_served").count() == 12
+    for tx in ServiceTransaction.objects.filter(hall=setup.hall).select_related("ticket"):
+        assert tx.outcome == "not_served"
+        assert tx.done_at == tx.ticket.finished_at, "transaction and ticket closed by different runs"
+
+
+def test_day_end_racing_counter_actions_neither_deadlocks_nor_double_closes(setup: Setup) -> None:
+    """Day end at midnight while 8 counters complete, park or miss their customer: no deadlock, no error but
+    a 409 for the counter that came too late, and every ticket ends closed exactly once."""
+    held = eight_open_counters(setup)
+    issue_waiting(setup, 8)
+    for counter, agent in held:
+        services.counter_call_next(actor=setup.actor(agent), counter_id=counter.pk, at=T0)
+    midnight = T0 + dt.timedelta(hours=14)
+    actions = [services.counter_complete, services.counter_park, services.counter_no_show]
+    tasks: list[Callable[[], Any]] = [lambda: services.hall_day_end(hall=setup.hall, day=T0.date(), at=midnight)]
+    for i, (counter, agent) in enumerate(held):
+        action, actor = actions[i % 3], setup.actor(agent)
+        tasks.append(lambda action=action, actor=actor, pk=counter.pk: action(actor=actor, counter_id=pk, at=midnight))
+    results = run_together(tasks)
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert all(isinstance(e, Conflict) and e.code == "no_transaction" for e in errors), errors
+    assert not ServiceTransaction.objects.filter(hall=setup.hall, done_at__isnull=True).exists()
+    statuses = Tally(Ticket.objects.filter(hall=setup.hall).values_list("status", flat=True))
+    assert set(statuses) <= {"done", "not_served"}, statuses
+    not_served = HallEvent.objects.filter(hall=setup.hall, kind="ticket.not_served")
+    assert not_served.count() == statuses["not_served"] == results[0]

@@ -203,3 +203,16 @@ def test_close_days_job_closes_today_once_a_daytime_hall_has_closed(day_hall: Se
     assert jobs.halls_close_days(at=shanghai(2026, 3, 2, 17, 59)) == 0
     assert jobs.halls_close_days(at=shanghai(2026, 3, 2, 18, 30)) == 1
     assert status(ticket) == "not_served"
+
+
+def test_close_days_job_closes_a_walk_in_left_open_overnight(setup: Setup) -> None:
+    """A walk-in transaction still open from yesterday is closed not_served even when no ticket is open."""
+    agent = setup.actor("agent1")
+    cid = setup.counters[0].pk
+    services.counter_open(actor=agent, counter_id=cid, at=shanghai(2026, 3, 1, 17, 0))
+    tx = services.counter_walk_in(
+        actor=agent, counter_id=cid, service_code="sim_replacement", at=shanghai(2026, 3, 1, 17, 1)
+    )
+    jobs.halls_close_days(at=shanghai(2026, 3, 2, 9, 0))
+    tx.refresh_from_db()
+    assert tx.outcome == "not_served" and tx.done_at is not None

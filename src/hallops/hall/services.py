@@ -995,13 +995,16 @@ def hall_day_end(*, hall: Hall, day: dt.date, at: dt.datetime | None = None, act
             TicketState.PARKED,
             TicketState.NO_SHOW,
         ]
+        # Lock the hall's counters, then the tickets (the fixed order): no counter operation interleaves, and a
+        # concurrent second run waits here, then finds nothing left to close (it used to re-close transactions).
+        list(Counter.objects.select_for_update().filter(hall=hall).order_by("pk").values_list("pk", flat=True))
+        tickets = list(Ticket.objects.select_for_update().filter(hall=hall, day__lte=day, status__in=open_states))
         day_end_utc = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=hall.tz)
         open_tx = ServiceTransaction.objects.filter(hall=hall, done_at__isnull=True).filter(
             Q(ticket__day__lte=day) | Q(ticket__isnull=True, called_at__lt=day_end_utc)
         )
         for tx in open_tx:
             _close_transaction(tx, now, Outcome.NOT_SERVED)
-        tickets = Ticket.objects.select_for_update().filter(hall=hall, day__lte=day, status__in=open_states)
         for ticket in tickets:
             _transition(ticket, TicketAction.DAY_END)
             ticket.finished_at = now
