@@ -7,12 +7,14 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.responses import Status
 
 from hallops.accounts.services import token_for_login
 from hallops.api import schemas as s
@@ -79,6 +81,11 @@ def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(exc.status_code, "bad_request", None, str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_body_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _error(413, "body_too_large", None, "the request body is too large")
 
 
 @api.exception_handler(Exception)
@@ -423,7 +430,7 @@ def counter_call_next(request: HttpRequest, counter_id: int) -> Any:
     actor = actor_of(request)
     result = services.counter_call_next(actor=actor, counter_id=counter_id)
     if result is None:
-        return 204, None
+        return Status(204, None)
     return call_out(result, actor)
 
 

@@ -77,7 +77,7 @@ def require(actor: Actor, hall_id: int, action: Action, *, what: str = "hall") -
 
 
 def hall_for(actor: Actor, code: str, action: Action = Action.HALL_VIEW) -> Hall:
-    hall = Hall.objects.filter(code=code).first()
+    hall = Hall.objects.filter(code=code).first() if "\x00" not in code else None  # PostgreSQL rejects NUL
     if hall is None:
         raise NotFound("hall not found", field="hall")
     require(actor, hall.pk, action)
