@@ -62,6 +62,10 @@ def token_lookup(raw: str) -> ApiToken | None:
 
 
 def token_revoke(*, token: ApiToken) -> None:
+    """Revoke at once in this process; other processes stop accepting it within the auth cache's lifetime."""
+    from hallops.api.auth import auth_cache_clear
+
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+    auth_cache_clear()

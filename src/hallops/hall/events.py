@@ -7,25 +7,26 @@ Lock order for every write in a hall: counter row → ticket rows → ticket seq
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from hallops.hall.models import HallEvent, ServiceTransaction, Ticket
-from hallops.organisation.models import Counter
+from hallops.organisation.models import Counter, Hall
 from hallops.realtime.events import publish_on_commit
 
-
-def _next_hall_seq(hall_id: int) -> int:
-    with connection.cursor() as cur:
-        cur.execute(
-            "UPDATE organisation_hall SET event_seq = event_seq + 1 WHERE id = %s RETURNING event_seq",
-            [hall_id],
-        )
-        row = cur.fetchone()
-    if row is None:
-        raise LookupError(f"hall {hall_id} does not exist")
-    return int(row[0])
+_HALL = Hall._meta.db_table
+_EVENT = HallEvent._meta.db_table
+_COLUMNS = "hall_id, seq, at, kind, actor_id, ticket_id, counter_id, transaction_id, data"
+_NEXT_SEQ_SQL = f"UPDATE {_HALL} SET event_seq = event_seq + 1 WHERE id = %s RETURNING event_seq"
+_INSERT_SQL = f"INSERT INTO {_EVENT} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+# PostgreSQL: number and insert the event in one statement.
+_PG_SQL = (
+    f"WITH s AS ({_NEXT_SEQ_SQL}) INSERT INTO {_EVENT} ({_COLUMNS}) "
+    "SELECT %s, s.event_seq, %s, %s, %s, %s, %s, %s, %s::jsonb FROM s RETURNING seq"
+)
 
 
 def event_record(
@@ -38,20 +39,32 @@ def event_record(
     counter: Counter | None = None,
     transaction: ServiceTransaction | None = None,
     data: dict[str, Any] | None = None,
-) -> HallEvent:
-    """Append an event and schedule its broadcast for after COMMIT."""
-    seq = _next_hall_seq(hall_id)
-    event = HallEvent.objects.create(
-        hall_id=hall_id,
-        seq=seq,
-        at=at,
-        kind=kind,
-        actor_id=actor_id,
-        ticket=ticket,
-        counter=counter,
-        transaction=transaction,
-        data=data or {},
-    )
+) -> int:
+    """Append an event with the hall's next sequence number, schedule its broadcast for after COMMIT; return seq.
+
+    Written with plain SQL: it runs on every write in the hall, and the ORM's model machinery costs more than
+    the database here.
+    """
+    payload = json.dumps(data or {}, cls=DjangoJSONEncoder, ensure_ascii=False)
+    refs = [
+        actor_id,
+        ticket.pk if ticket is not None else None,
+        counter.pk if counter is not None else None,
+        transaction.pk if transaction is not None else None,
+    ]
+    when = at if connection.features.supports_timezones else at.astimezone(dt.UTC).replace(tzinfo=None)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(_PG_SQL, [hall_id, hall_id, when, kind, *refs, payload])
+            row = cur.fetchone()
+        else:
+            cur.execute(_NEXT_SEQ_SQL, [hall_id])
+            row = cur.fetchone()
+            if row is not None:
+                cur.execute(_INSERT_SQL, [hall_id, row[0], when, kind, *refs, payload])
+    if row is None:
+        raise LookupError(f"hall {hall_id} does not exist")
+    seq = int(row[0])
     message: dict[str, Any] = {
         "seq": seq,
         "kind": kind,
@@ -62,4 +75,4 @@ def event_record(
         "data": data or {},
     }
     publish_on_commit(hall_id, message)
-    return event
+    return seq

@@ -43,18 +43,22 @@ def ticket_pre_order(*, ticket: Ticket) -> PreOrder | None:
     return PreOrder.objects.filter(ticket=ticket).first()
 
 
-def _service_means(hall_id: int, at: dt.datetime) -> dict[int, float]:
+def _service_means(hall_id: int, at: dt.datetime, service_ids: set[int]) -> dict[int, float]:
     recent = (
         ServiceTransaction.objects.filter(
             hall_id=hall_id,
             done_at__gte=at - RECENT_WINDOW,
             outcome=Outcome.COMPLETED,
             service_seconds__isnull=False,
+            service_id__in=service_ids,
         )
         .values("service_id")
         .annotate(avg=Avg("service_seconds"), n=Count("id"))
     )
-    limits = {pk: float(m) * 60 for pk, m in BusinessType.objects.values_list("id", "limit_minutes")}
+    limits = {
+        pk: float(m) * 60
+        for pk, m in BusinessType.objects.filter(pk__in=service_ids).values_list("id", "limit_minutes")
+    }
     means = dict(limits)
     for row in recent:
         sid = row["service_id"]
@@ -79,19 +83,26 @@ def wait_quote(
     at: dt.datetime,
     rank: dt.datetime | None = None,
     ticket_id: int | None = None,
+    inclusive: bool = False,
 ) -> WaitQuote:
     """Wait until first call for a ticket of ``service_id`` ranked at ``rank`` (a new ticket when None).
 
     Tickets ahead are the waiting ones, of any business type that the open counters able to serve this one
     also serve, ranked before it. Service times are the recent mean per business type, else its limit.
     """
-    counters = [c for c in Counter.objects.filter(hall=hall, status=CounterStatus.OPEN).prefetch_related("services")]
-    able = [c for c in counters if any(s.pk == service_id for s in c.services.all())]
-    served = {s.pk for c in able for s in c.services.all()} or {service_id}
+    serves: dict[int, set[int]] = defaultdict(set)
+    for counter_id, sid in Counter.services.through.objects.filter(
+        counter__hall=hall, counter__status=CounterStatus.OPEN
+    ).values_list("counter_id", "businesstype_id"):
+        serves[counter_id].add(sid)
+    able = [cid for cid, sids in serves.items() if service_id in sids]
+    served = {sid for cid in able for sid in serves[cid]} or {service_id}
     ahead_qs = Ticket.objects.filter(
         hall=hall, day=hall_local_day(hall, at), status=TicketState.WAITING, service_id__in=served
     )
-    if rank is not None:
+    if rank is not None and inclusive:
+        ahead_qs = ahead_qs.filter(rank__lte=rank)
+    elif rank is not None:
         cond = Q(rank__lt=rank)
         if ticket_id is not None:
             cond |= Q(rank=rank, id__lt=ticket_id)
@@ -104,12 +115,14 @@ def wait_quote(
     people_ahead = sum(counts.values())
     if not able:
         return WaitQuote(people_ahead=people_ahead, estimated_wait_seconds=None, open_counters=0)
-    means = _service_means(hall.pk, at)
+    means = _service_means(hall.pk, at, served)
     ahead_seconds: list[float] = []
     for sid, n in sorted(counts.items()):
         ahead_seconds.extend([means.get(sid, 300.0)] * n)
     busy: list[float] = []
-    for tx in ServiceTransaction.objects.filter(counter__in=able, done_at__isnull=True):
+    for tx in ServiceTransaction.objects.filter(counter_id__in=able, done_at__isnull=True).only(
+        "called_at", "arrived_at", "service_id", "limit_seconds"
+    ):
         start = tx.arrived_at or tx.called_at
         elapsed = (at - start).total_seconds()
         busy.append(max(0.0, means.get(tx.service_id, float(tx.limit_seconds)) - elapsed))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -113,14 +113,23 @@ class IssueResult:
     estimated_wait_seconds: int | None
 
 
+_NEXT_SEQ_SQL = (
+    f"INSERT INTO {TicketSequence._meta.db_table} (hall_id, prefix, day, last) VALUES (%s, %s, %s, 1) "
+    f"ON CONFLICT (hall_id, prefix, day) DO UPDATE SET last = {TicketSequence._meta.db_table}.last + 1 "
+    "RETURNING last"
+)
+
+
 def _next_seq(hall: Hall, prefix: str, day: dt.date) -> int:
-    TicketSequence.objects.bulk_create(
-        [TicketSequence(hall=hall, prefix=prefix, day=day, last=0)], ignore_conflicts=True
-    )
-    row = TicketSequence.objects.select_for_update().get(hall=hall, prefix=prefix, day=day)
-    row.last += 1
-    row.save(update_fields=["last"])
-    return row.last
+    """Take the next number for (hall, prefix, day) in one statement that creates or locks and increments the row.
+
+    The row stays locked until the ticket's transaction ends, and a rollback undoes the increment: no gaps.
+    """
+    with connection.cursor() as cur:
+        cur.execute(_NEXT_SEQ_SQL, [hall.pk, prefix, day])
+        row = cur.fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def ticket_issue(
@@ -157,7 +166,9 @@ def ticket_issue(
         raise Conflict("the hall is not issuing tickets now", field="hall", code="hall_closed")
     day = hall_local_day(hall, now)
     diverted = service.forced_self_service and not override_reason
-    with transaction.atomic():
+    # No savepoint: nothing in the block raises a domain error, and an outer transaction (the idempotency
+    # wrapper) rolls back as a whole on any exception.
+    with transaction.atomic(savepoint=False):
         ticket = Ticket(
             hall=hall,
             service=service,
@@ -198,10 +209,10 @@ def ticket_issue(
         ticket.prefix = service.prefix
         ticket.seq = seq
         ticket.number = format_ticket_number(service.prefix, seq)
-        ticket.save()
-        quote = wait_quote(hall=hall, service_id=service.pk, at=now, rank=ticket.rank, ticket_id=ticket.pk)
+        # The new ticket is last among equal ranks, so everything ranked up to it counts as ahead.
+        quote = wait_quote(hall=hall, service_id=service.pk, at=now, rank=ticket.rank, inclusive=True)
         ticket.quoted_wait_seconds = quote.estimated_wait_seconds
-        ticket.save(update_fields=["quoted_wait_seconds"])
+        ticket.save()
         event_record(
             hall_id=hall.pk,
             kind="ticket.issued",
@@ -304,11 +315,16 @@ def _require_holder(actor: Actor, counter: Counter, *, allow_paused: bool = Fals
 
 
 def _open_transaction(counter: Counter) -> ServiceTransaction | None:
-    return (
+    tx = (
         ServiceTransaction.objects.select_related("ticket", "service")
         .filter(counter=counter, done_at__isnull=True)
         .first()
     )
+    if tx is not None:
+        tx.counter = counter
+        if tx.ticket is not None:
+            tx.ticket.hall = counter.hall
+    return tx
 
 
 def _require_transaction(counter: Counter) -> ServiceTransaction:
@@ -319,7 +335,7 @@ def _require_transaction(counter: Counter) -> ServiceTransaction:
 
 
 def _require_idle(counter: Counter) -> None:
-    if _open_transaction(counter) is not None:
+    if ServiceTransaction.objects.filter(counter=counter, done_at__isnull=True).exists():
         raise Conflict("finish the current transaction first", field="counter", code="transaction_open")
 
 
@@ -432,6 +448,7 @@ class CallResult:
 def _start_call(actor: Actor, counter: Counter, ticket: Ticket, now: dt.datetime, kind: str) -> CallResult:
     _transition(ticket, TicketAction.CALL if ticket.status == TicketState.WAITING else TicketAction.RECALL)
     ticket.counter = counter
+    ticket.hall = counter.hall
     ticket.called_at = now
     ticket.save(update_fields=["status", "counter", "called_at"])
     tx = ServiceTransaction.objects.create(

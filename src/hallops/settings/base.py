@@ -102,7 +102,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "hallops.api.middleware.ApiErrorBodyMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -143,8 +142,6 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = False
 
 LOGIN_URL = "/admin/login/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
@@ -175,6 +172,7 @@ else:
 
 # Hall rules that are settings of the product, not of a hall (per-hall ones live on the Hall model).
 HALLOPS_IDEMPOTENCY_TTL_HOURS = 48
+HALLOPS_AUTH_CACHE_SECONDS = float(os.environ.get("HALLOPS_AUTH_CACHE_SECONDS", "5"))
 HALLOPS_IDEMPOTENCY_STALE_SECONDS = 60
 HALLOPS_NOTIFICATION_BACKEND = "hallops.notifications.backends.DatabaseBackend"
 HALLOPS_MAX_TICKETS_PER_DAY = 100_000

@@ -6,3 +6,4 @@ from .base import HUEY
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 HUEY = {**HUEY, "immediate": True}
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+HALLOPS_AUTH_CACHE_SECONDS = 0  # tests change roles and tokens between requests
