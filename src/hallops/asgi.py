@@ -4,6 +4,8 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hallops.settings.dev")
 
+import asyncio
+
 import django
 from asgiref.sync import sync_to_async
 from channels.routing import ProtocolTypeRouter, URLRouter
@@ -26,10 +28,15 @@ class SyncChainASGIHandler(ASGIHandler):
         super().load_middleware(is_async=False)
         self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
 
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        set_server_loop(asyncio.get_running_loop())
+        await super().__call__(scope, receive, send)
+
 
 # Static files are answered by their own handler in front of the middleware chain.
 django_asgi = ASGIStaticFilesHandler(SyncChainASGIHandler())
 
+from hallops.realtime.events import set_server_loop  # noqa: E402
 from hallops.realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(

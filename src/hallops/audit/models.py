@@ -18,6 +18,3 @@ class AuditLog(models.Model):
     object_id = models.CharField(max_length=40, blank=True)
     customer_ref = models.CharField(max_length=40, blank=True, help_text="masked phone or ID number")
     detail = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-at", "-id"]

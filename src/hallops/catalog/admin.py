@@ -18,3 +18,4 @@ class BusinessTypeAdmin(admin.ModelAdmin):
         "active",
     )
     list_filter = ("complexity", "forced_self_service", "pre_acceptance", "active")
+    ordering = ("code",)

@@ -29,9 +29,6 @@ class BusinessType(models.Model):
     sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
     active = models.BooleanField(_("active"), default=True)
 
-    class Meta:
-        ordering = ["code"]
-
     def __str__(self) -> str:
         return f"{self.code} {self.name_zh}"
 

@@ -19,6 +19,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(Ticket)
 class TicketAdmin(ReadOnlyAdmin):
     list_display = ("number", "hall", "day", "service", "priority", "status", "issued_at")
+    ordering = ("-issued_at", "-id")
     list_filter = ("hall", "status", "day")
     exclude = ("phone", "token")
 
@@ -26,10 +27,12 @@ class TicketAdmin(ReadOnlyAdmin):
 @admin.register(ServiceTransaction)
 class ServiceTransactionAdmin(ReadOnlyAdmin):
     list_display = ("id", "hall", "counter", "ticket", "service", "phase", "outcome", "service_seconds")
+    ordering = ("-called_at", "-id")
     list_filter = ("hall", "outcome")
 
 
 @admin.register(HallEvent)
 class HallEventAdmin(ReadOnlyAdmin):
     list_display = ("hall", "seq", "at", "kind", "ticket", "counter")
+    ordering = ("hall", "-seq")
     list_filter = ("hall", "kind")

@@ -89,7 +89,6 @@ class Ticket(models.Model):
     )
 
     class Meta:
-        ordering = ["day", "rank", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["hall", "prefix", "day", "seq"],
@@ -154,7 +153,6 @@ class ServiceTransaction(models.Model):
     handling_seconds = models.FloatField(null=True, blank=True)
 
     class Meta:
-        ordering = ["called_at", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["counter"], condition=Q(done_at__isnull=True), name="one_open_transaction_per_counter"
@@ -204,7 +202,6 @@ class HallEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        ordering = ["hall", "seq"]
         constraints = [models.UniqueConstraint(fields=["hall", "seq"], name="hall_event_seq_unique")]
 
 

@@ -315,11 +315,10 @@ def _require_holder(actor: Actor, counter: Counter, *, allow_paused: bool = Fals
 
 
 def _open_transaction(counter: Counter) -> ServiceTransaction | None:
-    tx = (
-        ServiceTransaction.objects.select_related("ticket", "service")
-        .filter(counter=counter, done_at__isnull=True)
-        .first()
+    open_tx = ServiceTransaction.objects.select_related("ticket", "service").filter(
+        counter=counter, done_at__isnull=True
     )
+    tx = next(iter(open_tx[:1]), None)  # at most one (a constraint); no ORDER BY to build
     if tx is not None:
         tx.counter = counter
         if tx.ticket is not None:

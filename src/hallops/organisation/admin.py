@@ -16,6 +16,7 @@ class CityAdmin(admin.ModelAdmin):
 class CounterInline(admin.TabularInline):
     model = Counter
     fields = ("number", "zone", "services", "status")
+    ordering = ("number",)
     readonly_fields = ("status",)
     extra = 0
 
@@ -23,6 +24,7 @@ class CounterInline(admin.TabularInline):
 @admin.register(Hall)
 class HallAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "city", "timezone", "open_24h", "opens_at", "closes_at")
+    ordering = ("code",)
     search_fields = ("code", "name")
     inlines = [CounterInline]
 
@@ -30,4 +32,5 @@ class HallAdmin(admin.ModelAdmin):
 @admin.register(StaffRole)
 class StaffRoleAdmin(admin.ModelAdmin):
     list_display = ("user", "role", "hall")
+    ordering = ("user__username", "hall__code", "role")
     list_filter = ("role", "hall")

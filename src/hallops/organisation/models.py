@@ -58,9 +58,6 @@ class Hall(models.Model):
     no_show_push_back_places = models.PositiveSmallIntegerField(_("push a missed number back places"), default=3)
     event_seq = models.BigIntegerField(_("last event sequence number"), default=0, editable=False)
 
-    class Meta:
-        ordering = ["code"]
-
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
@@ -99,7 +96,6 @@ class Counter(models.Model):
     session_ref = models.CharField(_("live session"), max_length=80, blank=True)
 
     class Meta:
-        ordering = ["hall", "number"]
         constraints = [models.UniqueConstraint(fields=["hall", "number"], name="counter_number_unique")]
 
     def __str__(self) -> str:
@@ -114,7 +110,6 @@ class StaffRole(models.Model):
     role = models.CharField(_("role"), max_length=20, choices=[(r.value, r.value) for r in Role])
 
     class Meta:
-        ordering = ["user", "hall", "role"]
         constraints = [
             models.UniqueConstraint(fields=["user", "hall", "role"], name="staff_role_unique"),
         ]

@@ -2,10 +2,15 @@
 
 Channel layers deliver at most once: every message carries the hall's event sequence number, and a screen that
 sees a gap reloads its snapshot from the database.
+
+Inside the ASGI server the send is handed to the server's event loop and the request does not wait for it (a
+slow or absent Redis must not slow down or fail a write). Elsewhere (the worker, the demo traffic thread, tests)
+it is sent synchronously.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -15,19 +20,38 @@ from django.db import transaction
 
 log = logging.getLogger("hallops.realtime")
 
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def set_server_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Called by the ASGI handler: events are then sent on this loop without blocking the request thread."""
+    global _server_loop
+    _server_loop = loop
+
 
 def hall_group(hall_id: int) -> str:
     return f"hall.{hall_id}"
 
 
+async def _send(hall_id: int, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        await layer.group_send(hall_group(hall_id), {"type": "hall.event", **message})
+    except Exception:  # screens resync from the database; a lost push must not fail the write
+        log.warning("could not publish hall event seq=%s", message.get("seq"), exc_info=True)
+
+
 def publish_on_commit(hall_id: int, message: dict[str, Any]) -> None:
     def send() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        try:
-            async_to_sync(layer.group_send)(hall_group(hall_id), {"type": "hall.event", **message})
-        except Exception:  # screens resync from the database; a lost push must not fail the write
-            log.warning("could not publish hall event seq=%s", message.get("seq"), exc_info=True)
+        loop = _server_loop
+        if loop is not None and loop.is_running():
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:  # a worker thread of the server: hand it over, do not wait
+                asyncio.run_coroutine_threadsafe(_send(hall_id, message), loop)
+                return
+        async_to_sync(_send)(hall_id, message)
 
     transaction.on_commit(send)
