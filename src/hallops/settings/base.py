@@ -34,6 +34,11 @@ def _secret_key() -> str:
     return key
 
 
+HALLOPS_DB_POOL = int(os.environ.get("HALLOPS_DB_POOL", "8"))
+# Threads per server process running requests; each holds at most one database connection at a time.
+HALLOPS_REQUEST_THREADS = int(os.environ.get("HALLOPS_REQUEST_THREADS", str(HALLOPS_DB_POOL)))
+
+
 def database_from_url(url: str | None) -> dict[str, object]:
     """Django DATABASES['default'] for a URL; SQLite in the data folder when none is given."""
     if not url:
@@ -56,7 +61,7 @@ def database_from_url(url: str | None) -> dict[str, object]:
         }
     if parsed.scheme in {"postgres", "postgresql"}:
         query = parse_qs(parsed.query)
-        pool_size = int(os.environ.get("HALLOPS_DB_POOL", "8"))
+        pool_size = HALLOPS_DB_POOL
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parsed.path.lstrip("/")),
