@@ -7,14 +7,13 @@ Lock order for every write in a hall: counter row → ticket rows → ticket seq
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from hallops.hall.models import HallEvent, ServiceTransaction, Ticket
 from hallops.organisation.models import Counter, Hall
+from hallops.rawsql import db_datetime, db_json
 from hallops.realtime.events import publish_on_commit
 
 _HALL = Hall._meta.db_table
@@ -43,16 +42,16 @@ def event_record(
     """Append an event with the hall's next sequence number, schedule its broadcast for after COMMIT; return seq.
 
     Written with plain SQL: it runs on every write in the hall, and the ORM's model machinery costs more than
-    the database here.
+    the database here (see ``hallops.rawsql``).
     """
-    payload = json.dumps(data or {}, cls=DjangoJSONEncoder, ensure_ascii=False)
+    payload = db_json(data or {})
     refs = [
         actor_id,
         ticket.pk if ticket is not None else None,
         counter.pk if counter is not None else None,
         transaction.pk if transaction is not None else None,
     ]
-    when = at if connection.features.supports_timezones else at.astimezone(dt.UTC).replace(tzinfo=None)
+    when = db_datetime(at)
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute(_PG_SQL, [hall_id, hall_id, when, kind, *refs, payload])
