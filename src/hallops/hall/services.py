@@ -345,32 +345,40 @@ def _counter_event(counter: Counter, kind: str, actor: Actor, now: dt.datetime, 
 SIMULATED_SESSION = "sim"
 
 
+def _finish_transaction(
+    tx: ServiceTransaction, counter: Counter, now: dt.datetime, *, outcome: str, reason: str, actor_id: int | None
+) -> None:
+    """Close the transaction, mark its ticket done (a walk-in has none) and append transaction.done."""
+    _close_transaction(tx, now, outcome, reason)
+    ticket = tx.ticket
+    if ticket is not None:
+        _transition(ticket, TicketAction.COMPLETE)
+        ticket.finished_at = now
+        ticket.counter = None
+        ticket.save(update_fields=["status", "finished_at", "counter"])
+    event_record(
+        hall_id=counter.hall_id,
+        kind="transaction.done",
+        at=now,
+        actor_id=actor_id,
+        ticket=ticket,
+        counter=counter,
+        transaction=tx,
+        data={
+            "number": ticket.number if ticket else None,
+            "outcome": outcome,
+            "reason": reason,
+            "service_seconds": tx.service_seconds,
+            "limit_seconds": tx.limit_seconds,
+        },
+    )
+
+
 def _simulated_agent_leaves(counter: Counter, now: dt.datetime) -> None:
     """The demo's simulated agent finishes its customer at once and hands the counter over."""
     tx = _open_transaction(counter)
     if tx is not None:
-        _close_transaction(tx, now, Outcome.COMPLETED)
-        if tx.ticket is not None:
-            ticket = tx.ticket
-            _transition(ticket, TicketAction.COMPLETE)
-            ticket.finished_at = now
-            ticket.counter = None
-            ticket.save(update_fields=["status", "finished_at", "counter"])
-        event_record(
-            hall_id=counter.hall_id,
-            kind="transaction.done",
-            at=now,
-            actor_id=counter.agent_id,
-            ticket=tx.ticket,
-            counter=counter,
-            transaction=tx,
-            data={
-                "number": tx.ticket.number if tx.ticket else None,
-                "outcome": Outcome.COMPLETED,
-                "service_seconds": tx.service_seconds,
-                "limit_seconds": tx.limit_seconds,
-            },
-        )
+        _finish_transaction(tx, counter, now, outcome=Outcome.COMPLETED, reason="", actor_id=counter.agent_id)
 
 
 def counter_open(*, actor: Actor, counter_id: int, at: dt.datetime | None = None) -> Counter:
@@ -733,31 +741,9 @@ def counter_complete(
         counter = _counter(actor, counter_id)
         _require_holder(actor, counter)
         tx = _require_transaction(counter)
-        _close_transaction(tx, now, outcome, reason)
-        ticket = tx.ticket
-        if ticket is not None:
-            _transition(ticket, TicketAction.COMPLETE)
-            ticket.finished_at = now
-            ticket.counter = None
-            ticket.save(update_fields=["status", "finished_at", "counter"])
-            if outcome == Outcome.COMPLETED:
-                _preorder_finish(actor, ticket, now)
-        event_record(
-            hall_id=counter.hall_id,
-            kind="transaction.done",
-            at=now,
-            actor_id=actor.user_id,
-            ticket=ticket,
-            counter=counter,
-            transaction=tx,
-            data={
-                "number": ticket.number if ticket else None,
-                "outcome": outcome,
-                "reason": reason,
-                "service_seconds": tx.service_seconds,
-                "limit_seconds": tx.limit_seconds,
-            },
-        )
+        _finish_transaction(tx, counter, now, outcome=outcome, reason=reason, actor_id=actor.user_id)
+        if tx.ticket is not None and outcome == Outcome.COMPLETED:
+            _preorder_finish(actor, tx.ticket, now)
         audit_record(
             actor=actor,
             action="transaction.complete",
