@@ -25,9 +25,9 @@ def post(api: Any, key: str | None, body: dict[str, Any] = BODY, as_user: str = 
 
 
 def _scope(api: Any, username: str) -> str:
-    """The scope run_idempotent is given for this user's API-client token."""
+    """The scope run_idempotent is given for this user (whichever of its tokens is used)."""
     token = token_row(api.token(username))
-    return f"user:{token.user_id}:token:{token.pk}"
+    return f"user:{token.user_id}"
 
 
 def _claim(api: Any, username: str, key: str, body: dict[str, Any], *, age: dt.timedelta = dt.timedelta(0)) -> None:
@@ -185,3 +185,13 @@ def test_overlong_key_is_422(setup: Setup, api: Any) -> None:
     before = snapshot()
     assert_error(post(api, "k" * 201), 422, "Idempotency-Key")
     assert snapshot() == before
+
+
+def test_a_device_that_logs_in_again_keeps_its_keys(setup: Setup, api: Any) -> None:
+    """A kiosk retrying with a new token after a restart gets the stored answer, not a second ticket."""
+    first = post(api, "restart-key")
+    assert first.status_code == 201
+    api.tokens.pop("kiosk")  # the next call logs in again: a new token for the same user
+    again = post(api, "restart-key")
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert Ticket.objects.count() == 1

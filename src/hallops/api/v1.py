@@ -328,7 +328,7 @@ def issue_ticket(request: HttpRequest, hall: str, payload: s.TicketIn) -> HttpRe
         return 201, json.loads(json.dumps(body, cls=DjangoJSONEncoder))
 
     status, body = run_idempotent(
-        scope=f"user:{actor.user_id}:{actor.session_ref}",
+        scope=f"user:{actor.user_id}",  # a device that logs in again keeps its keys
         key=request.headers.get("Idempotency-Key"),
         payload={"hall": hall, **payload.model_dump()},
         work=work,
