@@ -262,11 +262,7 @@ def list_services(request: HttpRequest, hall: str) -> dict[str, Any]:
 @halls_router.get("/{hall}/counters", response=dict[str, Any])
 def list_counters(request: HttpRequest, hall: str) -> dict[str, Any]:
     h = hall_for(actor_of(request), hall)
-    current = dict(
-        ServiceTransaction.objects.filter(hall=h, done_at__isnull=True, ticket__isnull=False).values_list(
-            "counter_id", "ticket__number"
-        )
-    )
+    current = selectors.counters_current_numbers(hall_id=h.pk)
     items = [counter_out(c, current) for c in selectors.counters_for_hall(hall=h)]
     return {"items": items, "count": len(items)}
 
@@ -390,11 +386,8 @@ R = {
 
 
 def _counter_body(counter: Counter) -> dict[str, Any]:
-    current = {}
-    tx = selectors.counter_current_transaction(counter=counter)
-    if tx is not None and tx.ticket is not None:
-        current[counter.pk] = tx.ticket.number
-    return counter_out(Counter.objects.prefetch_related("services").select_related("agent").get(pk=counter.pk), current)
+    current = selectors.counters_current_numbers(hall_id=counter.hall_id, counter_id=counter.pk)
+    return counter_out(selectors.counter_detail(counter_id=counter.pk), current)
 
 
 @counters_router.get("/{counter_id}", response=R)

@@ -27,6 +27,18 @@ def counters_for_hall(*, hall: Hall) -> QuerySet[Counter]:
     return Counter.objects.filter(hall=hall).prefetch_related("services").select_related("agent").order_by("number")
 
 
+def counter_detail(*, counter_id: int) -> Counter:
+    return Counter.objects.prefetch_related("services").select_related("agent").get(pk=counter_id)
+
+
+def counters_current_numbers(*, hall_id: int, counter_id: int | None = None) -> dict[int, str]:
+    """The ticket number each counter is serving now (counters serving nobody or a walk-in are absent)."""
+    qs = ServiceTransaction.objects.filter(hall_id=hall_id, done_at__isnull=True, ticket__isnull=False)
+    if counter_id is not None:
+        qs = qs.filter(counter_id=counter_id)
+    return dict(qs.values_list("counter_id", "ticket__number"))
+
+
 def services_for_hall(*, hall: Hall) -> QuerySet[BusinessType]:
     return BusinessType.objects.filter(active=True).order_by("code")
 
