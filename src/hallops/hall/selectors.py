@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db.models import Avg, Count, Q, QuerySet
 
 from hallops.catalog.models import BusinessType
-from hallops.core.estimate import WaitInput, estimate_wait_seconds, mean_service_seconds
+from hallops.core.estimate import WaitInput, estimate_wait_seconds
 from hallops.core.states import ACTIVE_AT_COUNTER, TicketState
 from hallops.hall.models import Outcome, PreOrder, ServiceTransaction, Ticket
 from hallops.organisation.models import Counter, CounterStatus, Hall
@@ -55,29 +55,23 @@ def ticket_pre_order(*, ticket: Ticket) -> PreOrder | None:
     return PreOrder.objects.filter(ticket=ticket).first()
 
 
-def _service_means(hall_id: int, at: dt.datetime, service_ids: set[int]) -> dict[int, float]:
+def _service_means(hall_id: int, at: dt.datetime, limits: dict[int, float]) -> dict[int, float]:
+    """Expected service seconds per business type: the recent mean where there are enough samples, else the limit."""
     recent = (
         ServiceTransaction.objects.filter(
             hall_id=hall_id,
             done_at__gte=at - RECENT_WINDOW,
             outcome=Outcome.COMPLETED,
             service_seconds__isnull=False,
-            service_id__in=service_ids,
+            service_id__in=list(limits),
         )
         .values("service_id")
         .annotate(avg=Avg("service_seconds"), n=Count("id"))
     )
-    limits = {
-        pk: float(m) * 60
-        for pk, m in BusinessType.objects.filter(pk__in=service_ids).values_list("id", "limit_minutes")
-    }
     means = dict(limits)
     for row in recent:
-        sid = row["service_id"]
         if row["n"] >= RECENT_SAMPLES_MIN:
-            means[sid] = float(row["avg"])
-        else:
-            means[sid] = mean_service_seconds([], limits.get(sid, 300.0), min_samples=RECENT_SAMPLES_MIN)
+            means[row["service_id"]] = float(row["avg"])
     return means
 
 
@@ -103,10 +97,12 @@ def wait_quote(
     also serve, ranked before it. Service times are the recent mean per business type, else its limit.
     """
     serves: dict[int, set[int]] = defaultdict(set)
-    for counter_id, sid in Counter.services.through.objects.filter(
+    limits: dict[int, float] = {}
+    for counter_id, sid, limit_minutes in Counter.services.through.objects.filter(
         counter__hall=hall, counter__status=CounterStatus.OPEN
-    ).values_list("counter_id", "businesstype_id"):
+    ).values_list("counter_id", "businesstype_id", "businesstype__limit_minutes"):
         serves[counter_id].add(sid)
+        limits[sid] = float(limit_minutes) * 60
     able = [cid for cid, sids in serves.items() if service_id in sids]
     served = {sid for cid in able for sid in serves[cid]} or {service_id}
     ahead_qs = Ticket.objects.filter(
@@ -127,7 +123,7 @@ def wait_quote(
     people_ahead = sum(counts.values())
     if not able:
         return WaitQuote(people_ahead=people_ahead, estimated_wait_seconds=None, open_counters=0)
-    means = _service_means(hall.pk, at, served)
+    means = _service_means(hall.pk, at, limits)
     ahead_seconds: list[float] = []
     for sid, n in sorted(counts.items()):
         ahead_seconds.extend([means.get(sid, 300.0)] * n)

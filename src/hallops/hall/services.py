@@ -333,6 +333,30 @@ def _require_transaction(counter: Counter) -> ServiceTransaction:
     return tx
 
 
+def _held_transaction(actor: Actor, counter_id: int) -> tuple[Counter, ServiceTransaction]:
+    """Lock the caller's counter and read its open transaction in one statement.
+
+    Only the counter row is locked (``FOR UPDATE OF``), as in ``_counter``: every writer of a transaction holds
+    its counter's lock first. Errors are those of ``_counter``, ``_require_holder`` and ``_require_transaction``.
+    """
+    if not 0 < counter_id < 2**63:  # a foreign-key lookup does not range-check like a primary-key one
+        raise NotFound("counter not found", field="counter")
+    open_tx = (
+        ServiceTransaction.objects.select_for_update(of=("counter",))
+        .select_related("counter", "ticket", "service")
+        .filter(counter_id=counter_id, done_at__isnull=True)
+    )
+    tx = next(iter(open_tx[:1]), None)
+    if tx is None:
+        counter = _counter(actor, counter_id)
+        _require_holder(actor, counter)
+        return counter, _require_transaction(counter)
+    counter = tx.counter
+    require(actor, counter.hall_id, Action.COUNTER_OPERATE, what="counter")
+    _require_holder(actor, counter)
+    return counter, tx
+
+
 def _require_idle(counter: Counter) -> None:
     if ServiceTransaction.objects.filter(counter=counter, done_at__isnull=True).exists():
         raise Conflict("finish the current transaction first", field="counter", code="transaction_open")
@@ -468,7 +492,12 @@ def _start_call(actor: Actor, counter: Counter, ticket: Ticket, now: dt.datetime
         phase=Phase.CALLED.value,
         called_at=now,
     )
-    pre_order = PreOrder.objects.filter(ticket=ticket).first()
+    try:
+        pre_order: PreOrder | None = ticket.pre_order  # joined by call-next; one query otherwise
+    except PreOrder.DoesNotExist:
+        pre_order = None
+    # A new transaction has no extra business types: say so, so that rendering it asks the database nothing.
+    tx._prefetched_objects_cache = {"extra_services": BusinessType.objects.none()}
     event_record(
         hall_id=counter.hall_id,
         kind=kind,
@@ -503,15 +532,15 @@ def counter_call_next(*, actor: Actor, counter_id: int, at: dt.datetime | None =
         counter = _counter(actor, counter_id)
         _require_holder(actor, counter)
         _require_idle(counter)
-        service_ids = list(counter.services.values_list("id", flat=True))
+        served = Counter.services.through.objects.filter(counter_id=counter.pk).values("businesstype_id")
         ticket = (
             Ticket.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("service")
+            .select_related("service", "pre_order")
             .filter(
                 hall_id=counter.hall_id,
                 status=TicketState.WAITING,
                 day=hall_local_day(counter.hall, now),
-                service_id__in=service_ids,
+                service_id__in=served,
             )
             .filter(Q(target_counter__isnull=True) | Q(target_counter=counter))
             .order_by("rank", "id")
@@ -677,9 +706,7 @@ def _phase(actor: Actor, counter_id: int, target: Phase, at: dt.datetime | None)
         Phase.OPERATION: "operation_at",
     }[target]
     with transaction.atomic():
-        counter = _counter(actor, counter_id)
-        _require_holder(actor, counter)
-        tx = _require_transaction(counter)
+        counter, tx = _held_transaction(actor, counter_id)
         _advance_phase(tx, target)
         setattr(tx, field, now)
         tx.save(update_fields=["phase", field])
@@ -738,9 +765,7 @@ def counter_complete(
         reason = ""
     now = _now(at)
     with transaction.atomic():
-        counter = _counter(actor, counter_id)
-        _require_holder(actor, counter)
-        tx = _require_transaction(counter)
+        counter, tx = _held_transaction(actor, counter_id)
         _finish_transaction(tx, counter, now, outcome=outcome, reason=reason, actor_id=actor.user_id)
         if tx.ticket is not None and outcome == Outcome.COMPLETED:
             _preorder_finish(actor, tx.ticket, now)
