@@ -264,3 +264,15 @@ def test_day_end_racing_counter_actions_neither_deadlocks_nor_double_closes(setu
     assert set(statuses) <= {"done", "not_served"}, statuses
     not_served = HallEvent.objects.filter(hall=setup.hall, kind="ticket.not_served")
     assert not_served.count() == statuses["not_served"] == results[0]
+
+
+def test_the_same_phase_sent_twice_at_once_is_applied_once(setup: Setup) -> None:
+    """A double-clicked "arrive" from the counter's own session: one succeeds, the other is a 409, one event."""
+    held = eight_open_counters(setup)
+    issue_waiting(setup, 1)
+    counter, agent = held[0]
+    services.counter_call_next(actor=setup.actor(agent), counter_id=counter.pk, at=T0)
+    results = run_together([lambda: services.counter_arrive(actor=setup.actor(agent), counter_id=counter.pk)] * 4)
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 3 and all(isinstance(e, Conflict) and e.code == "illegal_transition" for e in errors)
+    assert HallEvent.objects.filter(hall=setup.hall, kind="transaction.arrived").count() == 1

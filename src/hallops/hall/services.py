@@ -354,6 +354,14 @@ def _held_transaction(actor: Actor, counter_id: int) -> tuple[Counter, ServiceTr
     counter = tx.counter
     require(actor, counter.hall_id, Action.COUNTER_OPERATE, what="counter")
     _require_holder(actor, counter)
+    # If the statement waited for the counter lock, PostgreSQL rechecked only the locked counter row: the
+    # transaction and ticket rows are as they were before the wait. Every change to them also changes one of
+    # these columns of the transaction, so one cheap question tells whether to read them again.
+    unchanged = ServiceTransaction.objects.filter(
+        pk=tx.pk, done_at__isnull=True, phase=tx.phase, limit_seconds=tx.limit_seconds
+    ).exists()
+    if not unchanged:
+        tx = _require_transaction(counter)
     return counter, tx
 
 
