@@ -207,10 +207,13 @@ def counter_out(counter: Counter, current: dict[int, str]) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------------------- auth
 
+# Every operation may answer these, each with the {code, field, message} body.
+ERRORS: dict[int, Any] = {code: s.ErrorOut for code in (400, 401, 403, 404, 409, 413, 422, 503)}
+
 auth_router = Router(tags=["auth"])
 
 
-@auth_router.post("/token", auth=None, response={200: s.TokenOut, 401: s.ErrorOut, 422: s.ErrorOut})
+@auth_router.post("/token", auth=None, response={200: s.TokenOut, **ERRORS})
 def create_token(request: HttpRequest, payload: s.TokenIn) -> dict[str, str]:
     return {"token": token_for_login(username=payload.username, password=payload.password)}
 
@@ -220,7 +223,7 @@ def create_token(request: HttpRequest, payload: s.TokenIn) -> dict[str, str]:
 halls_router = Router(tags=["halls"])
 
 
-@halls_router.get("", response=dict[str, Any])
+@halls_router.get("", response={200: dict[str, Any], **ERRORS})
 def list_halls(request: HttpRequest) -> dict[str, Any]:
     now = timezone.now()
     items = [
@@ -239,7 +242,7 @@ def list_halls(request: HttpRequest) -> dict[str, Any]:
     return {"items": items, "count": len(items)}
 
 
-@halls_router.get("/{hall}/services", response=dict[str, Any])
+@halls_router.get("/{hall}/services", response={200: dict[str, Any], **ERRORS})
 def list_services(request: HttpRequest, hall: str) -> dict[str, Any]:
     h = hall_for(actor_of(request), hall)
     items = [
@@ -259,7 +262,7 @@ def list_services(request: HttpRequest, hall: str) -> dict[str, Any]:
     return {"items": items, "count": len(items)}
 
 
-@halls_router.get("/{hall}/counters", response=dict[str, Any])
+@halls_router.get("/{hall}/counters", response={200: dict[str, Any], **ERRORS})
 def list_counters(request: HttpRequest, hall: str) -> dict[str, Any]:
     h = hall_for(actor_of(request), hall)
     current = selectors.counters_current_numbers(hall_id=h.pk)
@@ -267,7 +270,7 @@ def list_counters(request: HttpRequest, hall: str) -> dict[str, Any]:
     return {"items": items, "count": len(items)}
 
 
-@halls_router.get("/{hall}/queue", response=s.QueueOut)
+@halls_router.get("/{hall}/queue", response={200: s.QueueOut, **ERRORS})
 def hall_queue(request: HttpRequest, hall: str) -> dict[str, Any]:
     h = hall_for(actor_of(request), hall)
     lines = selectors.queue_summary(hall=h, at=timezone.now())
@@ -285,15 +288,7 @@ def hall_queue(request: HttpRequest, hall: str) -> dict[str, Any]:
 
 @halls_router.post(
     "/{hall}/tickets",
-    response={
-        200: s.TicketOut,
-        201: s.TicketOut,
-        400: s.ErrorOut,
-        403: s.ErrorOut,
-        404: s.ErrorOut,
-        409: s.ErrorOut,
-        422: s.ErrorOut,
-    },
+    response={200: s.TicketOut, 201: s.TicketOut, **ERRORS},
 )
 def issue_ticket(request: HttpRequest, hall: str, payload: s.TicketIn) -> HttpResponse:
     actor = actor_of(request)
@@ -337,18 +332,18 @@ def issue_ticket(request: HttpRequest, hall: str, payload: s.TicketIn) -> HttpRe
 tickets_router = Router(tags=["tickets"])
 
 
-@tickets_router.get("/{ticket_id}", response={200: s.TicketOut, 404: s.ErrorOut})
+@tickets_router.get("/{ticket_id}", response={200: s.TicketOut, **ERRORS})
 def get_ticket(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
     ticket = services.ticket_for_actor(actor=actor_of(request), ticket_id=ticket_id)
     return ticket_out(ticket)
 
 
-@tickets_router.post("/{ticket_id}/cancel", response={200: s.TicketOut, 404: s.ErrorOut, 409: s.ErrorOut})
+@tickets_router.post("/{ticket_id}/cancel", response={200: s.TicketOut, **ERRORS})
 def cancel_ticket(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
     return ticket_out(services.ticket_cancel(actor=actor_of(request), ticket_id=ticket_id))
 
 
-@tickets_router.get("/{ticket_id}/pre-order", response={200: s.PreOrderOut, 404: s.ErrorOut})
+@tickets_router.get("/{ticket_id}/pre-order", response={200: s.PreOrderOut, **ERRORS})
 def get_pre_order(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
     actor = actor_of(request)
     ticket = services.ticket_for_actor(actor=actor, ticket_id=ticket_id, action=Action.PREORDER_VIEW)
@@ -360,7 +355,7 @@ def get_pre_order(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
 
 @tickets_router.put(
     "/{ticket_id}/pre-order",
-    response={200: s.PreOrderOut, 403: s.ErrorOut, 404: s.ErrorOut, 409: s.ErrorOut, 422: s.ErrorOut},
+    response={200: s.PreOrderOut, **ERRORS},
 )
 def put_pre_order(request: HttpRequest, ticket_id: int, payload: s.PreOrderIn) -> dict[str, Any]:
     actor = actor_of(request)
@@ -374,15 +369,7 @@ def put_pre_order(request: HttpRequest, ticket_id: int, payload: s.PreOrderIn) -
 # --------------------------------------------------------------------------------------------- counters
 
 counters_router = Router(tags=["counters"])
-R = {
-    200: dict[str, Any],
-    204: None,
-    400: s.ErrorOut,
-    403: s.ErrorOut,
-    404: s.ErrorOut,
-    409: s.ErrorOut,
-    422: s.ErrorOut,
-}
+R = {200: dict[str, Any], 204: None, **ERRORS}
 
 
 def _counter_body(counter: Counter) -> dict[str, Any]:
