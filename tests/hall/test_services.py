@@ -296,3 +296,14 @@ def test_unmasked_personal_data_is_shown_only_to_roles_that_need_it_and_logged(s
     rows = AuditLog.objects.filter(action="customer.view_pii")
     assert rows.count() == before + 1
     assert rows.get().customer_ref == "138****5678"
+
+
+def test_cancelling_a_called_ticket_closes_its_transaction_with_its_times(setup: Setup) -> None:
+    """A greeter cancels a ticket already called: the transaction ends cancelled, timed like any other."""
+    ticket = issue(setup)
+    cid = open_counter(setup)
+    services.counter_call_next(actor=setup.actor("agent1"), counter_id=cid, at=sec(10))
+    services.ticket_cancel(actor=setup.actor("greeter"), ticket_id=ticket.pk, at=sec(70))
+    tx = ServiceTransaction.objects.get(ticket=ticket)
+    assert (tx.outcome, tx.phase, tx.handling_seconds) == ("cancelled", "done", 60.0)
+    assert services.counter_call_next(actor=setup.actor("agent1"), counter_id=cid, at=sec(80)) is None

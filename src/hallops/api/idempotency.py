@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from hallops.errors import Conflict, DomainError, Invalid
+from hallops.errors import Conflict, Invalid
 from hallops.hall.models import IdempotencyRecord
 
 MAX_KEY_LENGTH = 200
@@ -65,10 +65,7 @@ def run_idempotent(
         with transaction.atomic():
             status, body = work()
             IdempotencyRecord.objects.filter(pk=record.pk).update(done=True, status_code=status, response=body)
-    except DomainError:
-        IdempotencyRecord.objects.filter(pk=record.pk, done=False).delete()
-        raise
-    except Exception:
+    except Exception:  # a refused or failed request frees its key: a corrected retry may use it
         IdempotencyRecord.objects.filter(pk=record.pk, done=False).delete()
         raise
     return status, body

@@ -22,7 +22,6 @@ from hallops.api.auth import TokenAuth, actor_of
 from hallops.api.idempotency import run_idempotent
 from hallops.core.masking import mask_id, mask_phone
 from hallops.core.roles import Action
-from hallops.core.timing import TransactionTimes, overrun_state, service_seconds
 from hallops.errors import DomainError
 from hallops.hall import selectors, services
 from hallops.hall.models import PreOrder, ServiceTransaction, Ticket
@@ -134,14 +133,7 @@ def ticket_out(ticket: Ticket, *, quote: selectors.WaitQuote | None = None) -> d
 
 
 def transaction_out(tx: ServiceTransaction) -> dict[str, Any]:
-    times = TransactionTimes(
-        called_at=tx.called_at,
-        arrived_at=tx.arrived_at,
-        communication_at=tx.communication_at,
-        operation_at=tx.operation_at,
-        done_at=tx.done_at,
-    )
-    elapsed = tx.service_seconds if tx.done_at else service_seconds(times, timezone.now())
+    overrun = selectors.transaction_overrun(tx=tx, at=timezone.now())
     return {
         "id": tx.pk,
         "counter": tx.counter.number,
@@ -159,7 +151,7 @@ def transaction_out(tx: ServiceTransaction) -> dict[str, Any]:
         "reason": tx.reason,
         "service_seconds": tx.service_seconds,
         "handling_seconds": tx.handling_seconds,
-        "overrun": overrun_state(elapsed, tx.limit_seconds).value if elapsed is not None else None,
+        "overrun": overrun.value if overrun is not None else None,
     }
 
 

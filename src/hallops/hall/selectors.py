@@ -10,7 +10,8 @@ from django.db.models import Avg, Count, Q, QuerySet
 
 from hallops.catalog.models import BusinessType
 from hallops.core.estimate import WaitInput, estimate_wait_seconds
-from hallops.core.states import ACTIVE_AT_COUNTER, TicketState
+from hallops.core.states import ACTIVE_AT_COUNTER, TERMINAL_TICKET_STATES, TicketState
+from hallops.core.timing import Overrun, TransactionTimes, overrun_state, service_seconds
 from hallops.hall.models import Outcome, PreOrder, ServiceTransaction, Ticket
 from hallops.organisation.models import Counter, CounterStatus, Hall
 
@@ -25,6 +26,20 @@ def hall_local_day(hall: Hall, at: dt.datetime) -> dt.date:
 
 def counters_for_hall(*, hall: Hall) -> QuerySet[Counter]:
     return Counter.objects.filter(hall=hall).prefetch_related("services").select_related("agent").order_by("number")
+
+
+def day_open_tickets(*, hall: Hall, day: dt.date) -> QuerySet[Ticket]:
+    """Tickets of ``day`` or earlier that are not finished (what the day end turns into not_served)."""
+    open_states = [state.value for state in TicketState if state not in TERMINAL_TICKET_STATES]
+    return Ticket.objects.filter(hall=hall, day__lte=day, status__in=open_states)
+
+
+def day_open_transactions(*, hall: Hall, day: dt.date) -> QuerySet[ServiceTransaction]:
+    """Open transactions of ``day`` or earlier: those of its tickets, and walk-ins called before its end."""
+    day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=hall.tz)
+    return ServiceTransaction.objects.filter(hall=hall, done_at__isnull=True).filter(
+        Q(ticket__day__lte=day) | Q(ticket__isnull=True, called_at__lt=day_end)
+    )
 
 
 def counter_detail(*, counter_id: int) -> Counter:
@@ -53,6 +68,22 @@ def counter_current_transaction(*, counter: Counter) -> ServiceTransaction | Non
 
 def ticket_pre_order(*, ticket: Ticket) -> PreOrder | None:
     return PreOrder.objects.filter(ticket=ticket).first()
+
+
+def transaction_times(tx: ServiceTransaction) -> TransactionTimes:
+    return TransactionTimes(
+        called_at=tx.called_at,
+        arrived_at=tx.arrived_at,
+        communication_at=tx.communication_at,
+        operation_at=tx.operation_at,
+        done_at=tx.done_at,
+    )
+
+
+def transaction_overrun(*, tx: ServiceTransaction, at: dt.datetime) -> Overrun | None:
+    """The transaction's service time against its limit: final when done, live while it runs."""
+    elapsed = tx.service_seconds if tx.done_at else service_seconds(transaction_times(tx), at)
+    return overrun_state(elapsed, tx.limit_seconds) if elapsed is not None else None
 
 
 def _service_means(hall_id: int, at: dt.datetime, limits: dict[int, float]) -> dict[int, float]:

@@ -35,7 +35,7 @@ from hallops.core.states import (
     preorder_next_state,
     ticket_next_state,
 )
-from hallops.core.timing import TransactionTimes, handling_seconds, service_seconds
+from hallops.core.timing import handling_seconds, service_seconds
 from hallops.errors import Conflict, Forbidden, Invalid, NotFound
 from hallops.hall.events import event_record
 from hallops.hall.models import (
@@ -47,7 +47,13 @@ from hallops.hall.models import (
     Ticket,
     TicketSequence,
 )
-from hallops.hall.selectors import hall_local_day, wait_quote
+from hallops.hall.selectors import (
+    day_open_tickets,
+    day_open_transactions,
+    hall_local_day,
+    transaction_times,
+    wait_quote,
+)
 from hallops.organisation.access import Actor, require
 from hallops.organisation.models import Counter, CounterStatus, Hall
 
@@ -260,14 +266,19 @@ def ticket_for_actor(
 def ticket_cancel(*, actor: Actor, ticket_id: int, at: dt.datetime | None = None) -> Ticket:
     now = _now(at)
     with transaction.atomic():
+        held_at = ticket_for_actor(actor=actor, ticket_id=ticket_id, action=Action.TICKET_CANCEL).counter_id
+        if held_at is not None:
+            # Held at a counter: take the counter's lock first, as every counter action does (fixed lock order).
+            list(Counter.objects.select_for_update().filter(pk=held_at).values_list("pk", flat=True))
         ticket = ticket_for_actor(actor=actor, ticket_id=ticket_id, action=Action.TICKET_CANCEL, lock=True)
+        if ticket.counter_id != held_at:
+            raise Conflict("the ticket moved while it was being cancelled: try again", field="ticket", code="retry")
         _transition(ticket, TicketAction.CANCEL)
         ticket.finished_at = now
         ticket.counter = None
         ticket.save(update_fields=["status", "finished_at", "counter"])
-        ServiceTransaction.objects.filter(ticket=ticket, done_at__isnull=True).update(
-            done_at=now, outcome=Outcome.CANCELLED
-        )
+        for tx in ServiceTransaction.objects.filter(ticket=ticket, done_at__isnull=True):
+            _close_transaction(tx, now, Outcome.CANCELLED)
         event_record(hall_id=ticket.hall_id, kind="ticket.cancelled", at=now, actor_id=actor.user_id, ticket=ticket)
         audit_record(
             actor=actor,
@@ -277,20 +288,6 @@ def ticket_cancel(*, actor: Actor, ticket_id: int, at: dt.datetime | None = None
             hall_id=ticket.hall_id,
             at=now,
         )
-    return ticket
-
-
-def ticket_cancel_by_customer(*, token: str, at: dt.datetime | None = None) -> Ticket:
-    """The customer cancels from the ticket page (the token in the QR code is the credential)."""
-    now = _now(at)
-    with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().filter(token=token).first()
-        if ticket is None:
-            raise NotFound("ticket not found", field="ticket")
-        _transition(ticket, TicketAction.CANCEL)
-        ticket.finished_at = now
-        ticket.save(update_fields=["status", "finished_at"])
-        event_record(hall_id=ticket.hall_id, kind="ticket.cancelled", at=now, ticket=ticket, data={"by": "customer"})
     return ticket
 
 
@@ -625,14 +622,8 @@ def counter_recall(*, actor: Actor, counter_id: int, at: dt.datetime | None = No
 
 
 def _close_transaction(tx: ServiceTransaction, now: dt.datetime, outcome: str, reason: str = "") -> None:
-    times = TransactionTimes(
-        called_at=tx.called_at,
-        arrived_at=tx.arrived_at,
-        communication_at=tx.communication_at,
-        operation_at=tx.operation_at,
-        done_at=now,
-    )
     tx.done_at = now
+    times = transaction_times(tx)
     tx.phase = Phase.DONE.value
     tx.outcome = outcome
     tx.reason = reason
@@ -1021,23 +1012,12 @@ def counter_walk_in(
 def hall_day_end(*, hall: Hall, day: dt.date, at: dt.datetime | None = None, actor: Actor | None = None) -> int:
     """Close the hall's day: every ticket still open on or before ``day`` becomes not_served. Idempotent."""
     now = _now(at)
-    closed = 0
     with transaction.atomic():
-        open_states = [
-            TicketState.WAITING,
-            TicketState.CALLED,
-            TicketState.SERVING,
-            TicketState.PARKED,
-            TicketState.NO_SHOW,
-        ]
         # Lock the hall's counters, then the tickets (the fixed order): no counter operation interleaves, and a
         # concurrent second run waits here, then finds nothing left to close (it used to re-close transactions).
         list(Counter.objects.select_for_update().filter(hall=hall).order_by("pk").values_list("pk", flat=True))
-        tickets = list(Ticket.objects.select_for_update().filter(hall=hall, day__lte=day, status__in=open_states))
-        day_end_utc = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=hall.tz)
-        open_tx = ServiceTransaction.objects.filter(hall=hall, done_at__isnull=True).filter(
-            Q(ticket__day__lte=day) | Q(ticket__isnull=True, called_at__lt=day_end_utc)
-        )
+        tickets = list(day_open_tickets(hall=hall, day=day).select_for_update())
+        open_tx = day_open_transactions(hall=hall, day=day)
         for tx in open_tx:
             _close_transaction(tx, now, Outcome.NOT_SERVED)
         for ticket in tickets:
@@ -1045,9 +1025,6 @@ def hall_day_end(*, hall: Hall, day: dt.date, at: dt.datetime | None = None, act
             ticket.finished_at = now
             ticket.counter = None
             ticket.save(update_fields=["status", "finished_at", "counter"])
-            PreOrder.objects.filter(ticket=ticket, state__in=["draft", "ready", "confirmed"]).update(
-                state=PreOrderState.ABANDONED.value
-            )
             event_record(
                 hall_id=hall.pk,
                 kind="ticket.not_served",
@@ -1056,8 +1033,9 @@ def hall_day_end(*, hall: Hall, day: dt.date, at: dt.datetime | None = None, act
                 ticket=ticket,
                 data={"number": ticket.number},
             )
-            closed += 1
-    return closed
+        unfinished = [PreOrderState.DRAFT, PreOrderState.READY, PreOrderState.CONFIRMED]
+        PreOrder.objects.filter(ticket__in=tickets, state__in=unfinished).update(state=PreOrderState.ABANDONED)
+    return len(tickets)
 
 
 # ----------------------------------------------------------------------------------------------- pre-orders
