@@ -307,3 +307,19 @@ def test_cancelling_a_called_ticket_closes_its_transaction_with_its_times(setup:
     tx = ServiceTransaction.objects.get(ticket=ticket)
     assert (tx.outcome, tx.phase, tx.handling_seconds) == ("cancelled", "done", 60.0)
     assert services.counter_call_next(actor=setup.actor("agent1"), counter_id=cid, at=sec(80)) is None
+
+
+def test_queue_summary_estimates_each_type_in_a_fixed_number_of_queries(
+    setup: Setup, django_assert_max_num_queries: object
+) -> None:
+    """Two 3-minute tickets wait for one open counter: a new one would wait 360 s; the read does not grow per type."""
+    from hallops.hall.selectors import queue_summary
+
+    open_counter(setup)
+    issue(setup, at=sec(0))
+    issue(setup, at=sec(1))
+    with django_assert_max_num_queries(6):  # type: ignore[operator]
+        lines = {line.service.code: line for line in queue_summary(hall=setup.hall, at=sec(2))}
+    assert lines["sim_replacement"].waiting == 2
+    assert lines["sim_replacement"].estimated_wait_seconds == 360
+    assert lines["payment"].estimated_wait_seconds is None

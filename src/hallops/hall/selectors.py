@@ -113,6 +113,58 @@ class WaitQuote:
     open_counters: int
 
 
+@dataclass(frozen=True)
+class _OpenCounters:
+    """What the wait estimate needs to know about a hall's open counters, read once."""
+
+    serves: dict[int, set[int]]  # counter id -> business type ids
+    means: dict[int, float]  # business type id -> expected service seconds
+    busy: dict[int, float]  # counter id -> expected seconds left of its transaction in progress
+
+
+def _open_counters(hall: Hall, at: dt.datetime) -> _OpenCounters:
+    serves: dict[int, set[int]] = defaultdict(set)
+    limits: dict[int, float] = {}
+    for counter_id, sid, limit_minutes in Counter.services.through.objects.filter(
+        counter__hall=hall, counter__status=CounterStatus.OPEN
+    ).values_list("counter_id", "businesstype_id", "businesstype__limit_minutes"):
+        serves[counter_id].add(sid)
+        limits[sid] = float(limit_minutes) * 60
+    if not serves:
+        return _OpenCounters(serves={}, means={}, busy={})
+    means = _service_means(hall.pk, at, limits)
+    busy: dict[int, float] = {}
+    for tx in ServiceTransaction.objects.filter(counter_id__in=list(serves), done_at__isnull=True).only(
+        "counter_id", "called_at", "arrived_at", "service_id", "limit_seconds"
+    ):
+        elapsed = (at - (tx.arrived_at or tx.called_at)).total_seconds()
+        busy[tx.counter_id] = max(0.0, means.get(tx.service_id, float(tx.limit_seconds)) - elapsed)
+    return _OpenCounters(serves=dict(serves), means=means, busy=busy)
+
+
+def _able_and_served(state: _OpenCounters, service_id: int) -> tuple[list[int], set[int]]:
+    """The open counters that serve ``service_id``, and every business type those counters serve."""
+    able = [cid for cid, sids in state.serves.items() if service_id in sids]
+    return able, {sid for cid in able for sid in state.serves[cid]} or {service_id}
+
+
+def _quote(state: _OpenCounters, service_id: int, waiting_ahead: dict[int, int]) -> WaitQuote:
+    """The estimate from the tickets ahead, counted per business type (only those the able counters serve)."""
+    able, served = _able_and_served(state, service_id)
+    ahead = {sid: n for sid, n in waiting_ahead.items() if sid in served}
+    people_ahead = sum(ahead.values())
+    if not able:
+        return WaitQuote(people_ahead=people_ahead, estimated_wait_seconds=None, open_counters=0)
+    ahead_seconds: list[float] = []
+    for sid, n in sorted(ahead.items()):
+        ahead_seconds.extend([state.means.get(sid, 300.0)] * n)
+    busy = [state.busy[cid] for cid in able if cid in state.busy]
+    wait = estimate_wait_seconds(
+        WaitInput(ahead_service_seconds=ahead_seconds, open_servers=len(able), busy_remaining_seconds=busy)
+    )
+    return WaitQuote(people_ahead=people_ahead, estimated_wait_seconds=wait, open_counters=len(able))
+
+
 def wait_quote(
     *,
     hall: Hall,
@@ -127,15 +179,8 @@ def wait_quote(
     Tickets ahead are the waiting ones, of any business type that the open counters able to serve this one
     also serve, ranked before it. Service times are the recent mean per business type, else its limit.
     """
-    serves: dict[int, set[int]] = defaultdict(set)
-    limits: dict[int, float] = {}
-    for counter_id, sid, limit_minutes in Counter.services.through.objects.filter(
-        counter__hall=hall, counter__status=CounterStatus.OPEN
-    ).values_list("counter_id", "businesstype_id", "businesstype__limit_minutes"):
-        serves[counter_id].add(sid)
-        limits[sid] = float(limit_minutes) * 60
-    able = [cid for cid, sids in serves.items() if service_id in sids]
-    served = {sid for cid in able for sid in serves[cid]} or {service_id}
+    state = _open_counters(hall, at)
+    _, served = _able_and_served(state, service_id)
     ahead_qs = Ticket.objects.filter(
         hall=hall, day=hall_local_day(hall, at), status=TicketState.WAITING, service_id__in=served
     )
@@ -148,27 +193,8 @@ def wait_quote(
         ahead_qs = ahead_qs.filter(cond)
     if ticket_id is not None:
         ahead_qs = ahead_qs.exclude(pk=ticket_id)
-    counts: dict[int, int] = defaultdict(int)
-    for row in ahead_qs.values("service_id").annotate(n=Count("id")):
-        counts[row["service_id"]] = row["n"]
-    people_ahead = sum(counts.values())
-    if not able:
-        return WaitQuote(people_ahead=people_ahead, estimated_wait_seconds=None, open_counters=0)
-    means = _service_means(hall.pk, at, limits)
-    ahead_seconds: list[float] = []
-    for sid, n in sorted(counts.items()):
-        ahead_seconds.extend([means.get(sid, 300.0)] * n)
-    busy: list[float] = []
-    for tx in ServiceTransaction.objects.filter(counter_id__in=able, done_at__isnull=True).only(
-        "called_at", "arrived_at", "service_id", "limit_seconds"
-    ):
-        start = tx.arrived_at or tx.called_at
-        elapsed = (at - start).total_seconds()
-        busy.append(max(0.0, means.get(tx.service_id, float(tx.limit_seconds)) - elapsed))
-    wait = estimate_wait_seconds(
-        WaitInput(ahead_service_seconds=ahead_seconds, open_servers=len(able), busy_remaining_seconds=busy)
-    )
-    return WaitQuote(people_ahead=people_ahead, estimated_wait_seconds=wait, open_counters=len(able))
+    counts = dict(ahead_qs.values_list("service_id").annotate(n=Count("id")).values_list("service_id", "n"))
+    return _quote(state, service_id, counts)
 
 
 def ticket_wait_quote(*, ticket: Ticket, at: dt.datetime) -> WaitQuote:
@@ -196,12 +222,13 @@ def queue_summary(*, hall: Hall, at: dt.datetime) -> list[QueueLine]:
         .annotate(n=Count("id"))
         .values_list("service_id", "n")
     )
+    state = _open_counters(hall, at)  # read once for every business type
     lines = []
     for service in services_for_hall(hall=hall):
         if service.forced_self_service and not counts.get(service.pk):
             quote = WaitQuote(0, None, 0)
         else:
-            quote = wait_quote(hall=hall, service_id=service.pk, at=at)
+            quote = _quote(state, service.pk, counts)
         lines.append(
             QueueLine(
                 service=service,
