@@ -152,3 +152,10 @@ def shanghai(y: int, m: int, d: int, hh: int = 10, mm: int = 0, ss: float = 0) -
 
     sec = int(ss)
     return dt.datetime(y, m, d, hh, mm, sec, int((ss - sec) * 1_000_000), tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def session_cookie(username: str) -> str:
+    """A ``Cookie`` header value logging ``username`` in (for WebSocket tests and raw HTTP clients)."""
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return f"sessionid={client.cookies['sessionid'].value}"

@@ -70,12 +70,14 @@ class SyncRequestASGIHandler(ASGIHandler):
 # Static files are answered by their own handler in front of the middleware chain.
 django_asgi = ASGIStaticFilesHandler(SyncRequestASGIHandler())
 
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+
 from hallops.realtime.events import set_server_loop  # noqa: E402
 from hallops.realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

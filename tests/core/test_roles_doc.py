@@ -21,6 +21,7 @@ CHINESE = {
     Role.ADMIN: "管理员",
     Role.KIOSK: "取号机",
     Role.DISPLAY: "显示屏",
+    Role.RATING_PAD: "评价器",
 }
 
 

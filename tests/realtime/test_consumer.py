@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 
 from hallops.asgi import application
 from hallops.hall import services
-from tests.factories import make_setup
+from tests.factories import make_setup, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,8 +19,11 @@ def test_committed_events_reach_the_hall_stream_in_sequence() -> None:
 
     async def flow() -> list[dict[str, object]]:
         setup = await database_sync_to_async(make_setup)()
+        cookie = await database_sync_to_async(session_cookie)("display")
         comm = WebsocketCommunicator(
-            application, f"/ws/hall/{setup.hall.code}/", headers=[(b"origin", b"http://localhost")]
+            application,
+            f"/ws/hall/{setup.hall.code}/",
+            headers=[(b"origin", b"http://localhost"), (b"cookie", cookie.encode())],
         )
         connected, _ = await comm.connect()
         assert connected

@@ -22,3 +22,36 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+
+class Device(models.Model):
+    """A paired screen in one hall — a kiosk, a hall display or a counter's rating pad.
+
+    It acts as its own user (created with it, holding only the device's role in that hall), so every service
+    call and audit row names the device. Pairing: a manager creates the device and reads a one-time code
+    (stored hashed, valid for minutes); the code entered on the device gives it a long-lived cookie holding
+    a secret that is also stored only as a hash. Revoking the device ends the cookie at once.
+    """
+
+    class Kind(models.TextChoices):
+        KIOSK = "kiosk", "kiosk"
+        DISPLAY = "display", "display"
+        RATING_PAD = "rating_pad", "rating pad"
+
+    hall = models.ForeignKey("organisation.Hall", on_delete=models.CASCADE, related_name="devices")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    counter_number = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="the counter whose rating pad this is (rating pads only)"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="device")
+    pairing_code_hash = models.CharField(max_length=64, blank=True)
+    pairing_expires_at = models.DateTimeField(null=True, blank=True)
+    secret_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+    paired_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.hall_id}:{self.kind}:{self.name or self.pk}"

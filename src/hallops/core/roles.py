@@ -26,6 +26,7 @@ class Role(StrEnum):
     ADMIN = "admin"  # 管理员
     KIOSK = "kiosk"  # 取号机 (device login)
     DISPLAY = "display"  # 显示屏 (device login)
+    RATING_PAD = "rating_pad"  # 评价器 (device login)
 
 
 class Action(StrEnum):
@@ -43,6 +44,9 @@ class Action(StrEnum):
     CATALOG_MANAGE = "catalog.manage"
     STAFF_MANAGE = "staff.manage"
     HALL_DAY_END = "hall.day_end"
+    HALL_SETTINGS = "hall.settings"  # the hall's own settings: display phrases, booking slots, upselling threshold
+    DEVICE_MANAGE = "device.manage"  # pair and revoke the hall's kiosks, displays and rating pads
+    RATING_SUBMIT = "rating.submit"  # a customer's rating of a finished transaction, on the counter's pad
 
 
 _A = Action
@@ -71,7 +75,9 @@ ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
         ),
         Role.SELFSERVICE: frozenset({_A.HALL_VIEW, _A.TICKET_ISSUE, _A.TICKET_VIEW}),
         Role.AGENT: _AGENT,
-        Role.MANAGER: _AGENT | _GREETER | {_A.COUNTER_MANAGE, _A.HALL_DAY_END, _A.AUDIT_VIEW},
+        Role.MANAGER: _AGENT
+        | _GREETER
+        | {_A.COUNTER_MANAGE, _A.HALL_DAY_END, _A.AUDIT_VIEW, _A.HALL_SETTINGS, _A.DEVICE_MANAGE},
         Role.DISPATCHER: _HALL_ONLY,
         Role.TECHNICIAN: _HALL_ONLY,
         Role.BACKOFFICE: _HALL_ONLY,
@@ -79,6 +85,7 @@ ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
         Role.ADMIN: frozenset(Action),
         Role.KIOSK: frozenset({_A.HALL_VIEW, _A.TICKET_ISSUE}),
         Role.DISPLAY: _HALL_ONLY,
+        Role.RATING_PAD: frozenset({_A.HALL_VIEW, _A.RATING_SUBMIT}),
     }
 )
 

@@ -56,6 +56,17 @@ class Hall(models.Model):
     )
     no_show_keep_minutes = models.PositiveSmallIntegerField(_("keep a missed number for minutes"), default=10)
     no_show_push_back_places = models.PositiveSmallIntegerField(_("push a missed number back places"), default=3)
+    wait_target_minutes = models.PositiveSmallIntegerField(_("waiting-time target in minutes"), default=10)
+    call_phrase_zh = models.CharField(
+        _("call announcement (Chinese)"),
+        max_length=200,
+        default="请{number}号到{counter}号窗口",
+        help_text=_("{number} is read digit by digit, {counter} is the counter number"),
+    )
+    call_phrase_en = models.CharField(
+        _("call announcement (English)"), max_length=200, default="Number {number}, please go to counter {counter}"
+    )
+    announcements = models.TextField(_("display ticker, one announcement per line"), blank=True)
     event_seq = models.BigIntegerField(_("last event sequence number"), default=0, editable=False)
 
     def __str__(self) -> str:

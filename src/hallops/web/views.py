@@ -1,16 +1,62 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
 
+from hallops.accounts.devices import COOKIE_MAX_AGE, COOKIE_NAME, device_pair, device_screen_path
+from hallops.errors import DomainError
 from hallops.organisation.models import Hall
+from hallops.web.access import request_device, staff_actor
 
 
 def landing(request: HttpRequest) -> HttpResponse:
     halls = Hall.objects.select_related("city").order_by("code")
-    return render(request, "web/landing.html", {"halls": halls})
+    actor = staff_actor(request)
+    mine = {h.pk for h in halls if actor is not None and actor.can_see(h.pk)}
+    device = request_device(request)
+    context = {"halls": halls, "mine": mine, "device": device, "device_path": device and device_screen_path(device)}
+    return render(request, "web/landing.html", context)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
     Hall.objects.exists()
     return JsonResponse({"status": "ok"})
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = False
+
+
+@require_http_methods(["GET", "POST"])
+def pair(request: HttpRequest) -> HttpResponse:
+    """A device enters its one-time pairing code and gets its cookie (never a token in a URL)."""
+    code, error = "", ""
+    if request.method == "POST":
+        code = request.POST.get("code", "")[:20]
+        try:
+            device, cookie = device_pair(code=code)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            response = HttpResponseRedirect(device_screen_path(device))
+            response.set_cookie(
+                COOKIE_NAME,
+                cookie,
+                max_age=COOKIE_MAX_AGE,
+                httponly=True,
+                samesite="Lax",
+                secure=request.is_secure(),
+            )
+            return response
+    return render(request, "web/pair.html", {"code": code, "error": error}, status=422 if error else 200)
+
+
+def safe_next(request: HttpRequest, fallback: str = "/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
