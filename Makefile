@@ -27,7 +27,10 @@ demo: setup
 	$(BIN)/hallops migrate --noinput
 	$(BIN)/hallops demo
 	@echo "Demo: http://127.0.0.1:$(PORT)/  API docs: http://127.0.0.1:$(PORT)/api/v1/docs  (password: demo)"
-	$(BIN)/hallops serve --port $(PORT)
+	@# The worker (day end, booking no-shows, purges) runs beside the server and stops with it.
+	HALLOPS_PUBLIC_URL=$${HALLOPS_PUBLIC_URL:-http://127.0.0.1:$(PORT)}; export HALLOPS_PUBLIC_URL; \
+	  $(BIN)/hallops worker > $(DATA)/worker.log 2>&1 & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	  $(BIN)/hallops serve --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
