@@ -8,6 +8,7 @@ a precondition quickly, through the HTTP API or the `hallops` CLI) — never by 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -80,9 +81,9 @@ class LiveServer:
         return self.hallops(*args).split("pairing code ")[1].split()[0]
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    data = tmp_path_factory.mktemp("e2e-data")
+@contextlib.contextmanager
+def start_server(data: Path) -> Iterator[LiveServer]:
+    """A fresh demo database in ``data`` (no simulated traffic) and `hallops serve` on a free port."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
@@ -112,6 +113,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One server for the session; a module that needs a hall to itself overrides this fixture with its own
+    ``start_server`` (module scope)."""
+    with start_server(tmp_path_factory.mktemp("e2e-data")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
