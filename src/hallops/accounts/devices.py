@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from hallops.accounts.models import Device
 from hallops.accounts.services import token_hash
+from hallops.accounts.throttle import PAIRING_LIMIT, claim_attempt, clear_attempts
 from hallops.audit.services import audit_record
 from hallops.core.roles import Action, Role
-from hallops.errors import Invalid
+from hallops.errors import Invalid, TooManyRequests
 from hallops.organisation.access import Actor, require
 from hallops.organisation.models import Counter, Hall, StaffRole
 
@@ -108,11 +109,17 @@ def device_new_code(*, actor: Actor, device: Device) -> str:
     return code
 
 
-def device_pair(*, code: str) -> tuple[Device, str]:
-    """Consume a pairing code; return the device and the cookie value to set on it."""
+def device_pair(*, code: str, source: str = "") -> tuple[Device, str]:
+    """Consume a pairing code; return the device and the cookie value to set on it.
+
+    ``source`` (the client's address) is allowed ``PAIRING_LIMIT`` attempts per 15 minutes, so that codes
+    cannot be guessed by trying many.
+    """
     code = (code or "").strip().replace(" ", "")
     if not (len(code) == 8 and code.isdigit()):
         raise Invalid("enter the 8-digit pairing code", field="code")
+    if not claim_attempt("pair", source, limit=PAIRING_LIMIT):
+        raise TooManyRequests("too many pairing attempts from this device: try again later", field="code")
     now = timezone.now()
     secret = secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -140,6 +147,7 @@ def device_pair(*, code: str) -> tuple[Device, str]:
             hall_id=device.hall_id,
             at=now,
         )
+    clear_attempts("pair", source)
     return device, f"{device.pk}.{secret}"
 
 

@@ -55,3 +55,11 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hall_id}:{self.kind}:{self.name or self.pk}"
+
+
+class LoginThrottle(models.Model):
+    """Attempts on one login key (a username, or a device's address for pairing codes) in the current window."""
+
+    key = models.CharField(max_length=200, unique=True)
+    attempts = models.PositiveIntegerField(default=0)
+    window_start = models.DateTimeField()

@@ -8,10 +8,12 @@ import secrets
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
 from django.utils import timezone
 
 from hallops.accounts.models import ApiToken
-from hallops.errors import Unauthorized
+from hallops.accounts.throttle import minutes_left
+from hallops.errors import TooManyRequests, Unauthorized
 
 TOKEN_PREFIX = "hop_"
 
@@ -42,8 +44,13 @@ def token_create(
     return token, raw
 
 
-def token_for_login(*, username: str, password: str) -> str:
-    user = authenticate(username=username, password=password)
+def token_for_login(*, username: str, password: str, request: HttpRequest | None = None) -> str:
+    user = authenticate(request, username=username, password=password)
+    if request is not None and getattr(request, "hallops_locked_out", False):
+        minutes = minutes_left("login", username)
+        raise TooManyRequests(
+            f"too many failed logins: try again in {minutes} minutes", field="username", code="locked_out"
+        )
     if user is None or not user.is_active:
         raise Unauthorized("wrong username or password", field="password", code="bad_credentials")
     _, raw = token_create(user=user, name="login")

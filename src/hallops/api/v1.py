@@ -205,9 +205,9 @@ ERRORS: dict[int, Any] = {code: s.ErrorOut for code in (400, 401, 403, 404, 409,
 auth_router = Router(tags=["auth"])
 
 
-@auth_router.post("/token", auth=None, response={200: s.TokenOut, **ERRORS})
+@auth_router.post("/token", auth=None, response={200: s.TokenOut, **ERRORS, 429: s.ErrorOut})
 def create_token(request: HttpRequest, payload: s.TokenIn) -> dict[str, str]:
-    return {"token": token_for_login(username=payload.username, password=payload.password)}
+    return {"token": token_for_login(username=payload.username, password=payload.password, request=request)}
 
 
 # ------------------------------------------------------------------------------------------------ halls

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from hallops.accounts.devices import COOKIE_MAX_AGE, COOKIE_NAME, device_pair, device_screen_path
+from hallops.accounts.throttle import minutes_left
 from hallops.errors import DomainError
 from hallops.organisation.models import Hall
 from hallops.web.access import request_device, staff_actor
@@ -26,8 +32,26 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
+class ThrottledLoginForm(AuthenticationForm):
+    """Django's login form; after 5 failed attempts in 15 minutes it says the login is locked."""
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except ValidationError:
+            if getattr(self.request, "hallops_locked_out", False):
+                minutes = minutes_left("login", self.cleaned_data.get("username") or "")
+                raise ValidationError(
+                    _("Too many failed logins. Try again in %(minutes)s minutes."),
+                    code="locked_out",
+                    params={"minutes": minutes},
+                ) from None
+            raise
+
+
 class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
+    form_class = ThrottledLoginForm
     redirect_authenticated_user = False
 
 
@@ -38,7 +62,7 @@ def pair(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         code = request.POST.get("code", "")[:20]
         try:
-            device, cookie = device_pair(code=code)
+            device, cookie = device_pair(code=code, source=request.META.get("REMOTE_ADDR") or "")
         except DomainError as exc:
             error = exc.message
         else:
@@ -52,7 +76,8 @@ def pair(request: HttpRequest) -> HttpResponse:
                 secure=request.is_secure(),
             )
             return response
-    return render(request, "web/pair.html", {"code": code, "error": error}, status=422 if error else 200)
+    status = 429 if error and "too many" in error else 422 if error else 200
+    return render(request, "web/pair.html", {"code": code, "error": error}, status=status)
 
 
 def safe_next(request: HttpRequest, fallback: str = "/") -> str:
