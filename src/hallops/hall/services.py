@@ -1164,3 +1164,34 @@ def preorder_save(
             detail={"state": pre.state},
         )
     return pre
+
+
+def ticket_cancel_by_customer(*, token: str, at: dt.datetime | None = None) -> Ticket:
+    """The customer leaves the queue from the ticket page (the token in the QR code is the credential).
+
+    Only a waiting ticket: once called, the counter decides. No staff actor: the audit row names nobody.
+    """
+    now = _now(at)
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().filter(token=token).first() if token else None
+        if ticket is None:
+            raise NotFound("ticket not found", field="ticket")
+        if ticket.status != TicketState.WAITING:
+            raise Conflict(
+                f"ticket {ticket.number or ticket.pk} is {ticket.status}: only a waiting ticket can be cancelled",
+                field="status",
+                code="not_waiting",
+            )
+        _transition(ticket, TicketAction.CANCEL)
+        ticket.finished_at = now
+        ticket.save(update_fields=["status", "finished_at"])
+        event_record(hall_id=ticket.hall_id, kind="ticket.cancelled", at=now, ticket=ticket, data={"by": "customer"})
+        audit_record(
+            actor=None,
+            action="ticket.cancel_by_customer",
+            object_type="ticket",
+            object_id=ticket.pk,
+            hall_id=ticket.hall_id,
+            at=now,
+        )
+    return ticket

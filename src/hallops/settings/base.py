@@ -102,6 +102,8 @@ INSTALLED_APPS = [
     "hallops.notifications",
     "hallops.accounts",
     "hallops.web",
+    "hallops.feedback",
+    "hallops.booking",
 ]
 
 MIDDLEWARE = [
