@@ -58,7 +58,9 @@ test: setup system-deps lint typecheck test-core test-sqlite test-postgres test-
 	@echo "all test suites passed"
 
 bench: setup system-deps
-	scripts/with-postgres.sh $(BIN)/python benchmarks/lifecycle.py
+	@# The simulator benchmark runs even when the lifecycle one fails; the lifecycle status comes first.
+	scripts/with-postgres.sh $(BIN)/python benchmarks/lifecycle.py; status=$$?; \
+	  $(BIN)/python benchmarks/simulators.py; sims=$$?; exit $$(( status ? status : sims ))
 
 # Translations: extract the strings into the zh_Hans catalogue, then (after translating) compile it. Both files
 # are committed; tests/web/test_i18n.py fails when an entry is untranslated, fuzzy or not compiled.

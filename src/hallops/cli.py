@@ -10,7 +10,9 @@ import os
 import sys
 from collections.abc import Callable
 
-CORE_COMMANDS: dict[str, Callable[[list[str]], int]] = {}
+from hallops.planning_cli import PLANNING_COMMANDS  # erlang, staffing, simulate: core only
+
+CORE_COMMANDS: dict[str, Callable[[list[str]], int]] = {**PLANNING_COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> None:

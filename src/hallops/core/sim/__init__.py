@@ -1,0 +1,1 @@
+"""Simulators of the Django-free core (seeded, no global state)."""
