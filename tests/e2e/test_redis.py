@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,13 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         c.stop()
 
 
+def _run(make: Any) -> Any:
+    """Run ``make()``'s coroutine on a loop of its own thread: the browser tests' Playwright keeps an event loop
+    running in the main thread for the whole session, where ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
 async def _listen(url: str, path: str, wanted: int, timeout: float = 10.0) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = []
     async with websockets.connect(url.replace("http", "ws") + path, origin=url) as ws:
@@ -172,7 +180,7 @@ def test_an_event_committed_in_one_process_reaches_a_screen_on_the_other(cluster
         messages = await listener
         return messages, time.monotonic() - started
 
-    messages, elapsed = asyncio.run(scenario())
+    messages, elapsed = _run(scenario)
     kinds = [m["kind"] for m in messages]
     assert kinds[0] == "hello"
     assert "counter.opened" in kinds and "ticket.called" in kinds, kinds
@@ -190,7 +198,7 @@ def test_writes_succeed_while_redis_is_down_and_screens_see_the_gap(cluster: Clu
     kiosk = _api(a, "POST", "/auth/token", body={"username": "kiosk1", "password": "demo"})[1]["token"]
     first = _api(a, "POST", "/halls/ty01/tickets", kiosk, {"service": "value_added", "channel": "kiosk"})[1]
     token = first["url"].rstrip("/").rsplit("/", 1)[1]
-    before = asyncio.run(_listen(b, f"/ws/hall/ty01/?ticket={token}", wanted=1))[0]["seq"]
+    before = _run(lambda: _listen(b, f"/ws/hall/ty01/?ticket={token}", wanted=1))[0]["seq"]
     cluster.stop_redis()
     started = time.monotonic()
     status, second = _api(a, "POST", "/halls/ty01/tickets", kiosk, {"service": "value_added", "channel": "kiosk"})
@@ -201,7 +209,7 @@ def test_writes_succeed_while_redis_is_down_and_screens_see_the_gap(cluster: Clu
     deadline = time.monotonic() + 20
     while True:  # channels_redis reconnects on the next use
         try:
-            hello = asyncio.run(_listen(b, f"/ws/hall/ty01/?ticket={token}", wanted=1, timeout=3))[0]
+            hello = _run(lambda: _listen(b, f"/ws/hall/ty01/?ticket={token}", wanted=1, timeout=3))[0]
             break
         except Exception:
             if time.monotonic() > deadline:
