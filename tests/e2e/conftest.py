@@ -40,10 +40,26 @@ HALLOPS = str(BIN / "hallops")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def api_call(base: str, method: str, path: str, token: str | None = None, body: Any = None) -> tuple[int, Any]:
+    """One JSON request to ``base``/api/v1``path``; returns (status, decoded body or None)."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base + "/api/v1" + path, data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            raw = resp.read()
+            return resp.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        return exc.code, json.loads(raw) if raw else None
 
 
 @dataclass
@@ -58,18 +74,7 @@ class LiveServer:
         return out.stdout
 
     def api(self, method: str, path: str, token: str | None = None, body: Any = None) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + "/api/v1" + path, data=data, method=method)
-        req.add_header("Content-Type", "application/json")
-        if token:
-            req.add_header("Authorization", f"Bearer {token}")
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                raw = resp.read()
-                return resp.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as exc:
-            raw = exc.read()
-            return exc.code, json.loads(raw) if raw else None
+        return api_call(self.url, method, path, token, body)
 
     def token(self, username: str, password: str = "demo") -> str:
         status, body = self.api("POST", "/auth/token", body={"username": username, "password": password})
@@ -84,7 +89,7 @@ class LiveServer:
 @contextlib.contextmanager
 def start_server(data: Path) -> Iterator[LiveServer]:
     """A fresh demo database in ``data`` (no simulated traffic) and `hallops serve` on a free port."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
     env.update({"HALLOPS_DATA_DIR": str(data), "HALLOPS_PUBLIC_URL": url, "HALLOPS_AUTH_CACHE_SECONDS": "0"})

@@ -26,15 +26,11 @@ from typing import Any
 import pytest
 import websockets
 
+from tests.e2e.conftest import api_call, free_port
+
 BIN = Path(sys.executable).parent
 HALLOPS = str(BIN / "hallops")
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
@@ -49,25 +45,10 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
             time.sleep(0.2)
 
 
-def _api(base: str, method: str, path: str, token: str | None = None, body: Any = None) -> tuple[int, Any]:
-    req = urllib.request.Request(
-        base + "/api/v1" + path, method=method, data=json.dumps(body).encode() if body else None
-    )
-    req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            raw = resp.read()
-            return resp.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
-
-
 class Cluster:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
-        self.redis_port = _free_port()
+        self.redis_port = free_port()
         self.env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
         self.env.update(
             {
@@ -106,7 +87,7 @@ class Cluster:
         for args in (["migrate", "--noinput"], ["demo", "--no-traffic"]):
             subprocess.run([HALLOPS, *args], env=self.env, check=True, capture_output=True, timeout=180)
         for i in range(n):
-            port = _free_port()
+            port = free_port()
             log = self.tmp / f"server{i}.log"
             proc = subprocess.Popen(
                 [HALLOPS, "serve", "--port", str(port), "--no-traffic"],
@@ -161,12 +142,14 @@ async def _listen(url: str, path: str, wanted: int, timeout: float = 10.0) -> li
 def test_an_event_committed_in_one_process_reaches_a_screen_on_the_other(cluster: Cluster) -> None:
     """The customer's stream is opened on server B; a call-next through server A reaches it within a second."""
     a, b = cluster.urls
-    kiosk = _api(a, "POST", "/auth/token", body={"username": "kiosk1", "password": "demo"})[1]["token"]
-    agent = _api(a, "POST", "/auth/token", body={"username": "agent1", "password": "demo"})[1]["token"]
-    status, ticket = _api(a, "POST", "/halls/ty01/tickets", kiosk, {"service": "sim_replacement", "channel": "kiosk"})
+    kiosk = api_call(a, "POST", "/auth/token", body={"username": "kiosk1", "password": "demo"})[1]["token"]
+    agent = api_call(a, "POST", "/auth/token", body={"username": "agent1", "password": "demo"})[1]["token"]
+    status, ticket = api_call(
+        a, "POST", "/halls/ty01/tickets", kiosk, {"service": "sim_replacement", "channel": "kiosk"}
+    )
     assert status == 201, ticket
     token = ticket["url"].rstrip("/").rsplit("/", 1)[1]
-    counters = _api(a, "GET", "/halls/ty01/counters", agent)[1]["items"]
+    counters = api_call(a, "GET", "/halls/ty01/counters", agent)[1]["items"]
     counter_id = next(c["id"] for c in counters if c["number"] == 1)
 
     async def scenario() -> tuple[list[dict[str, Any]], float]:
@@ -174,8 +157,8 @@ def test_an_event_committed_in_one_process_reaches_a_screen_on_the_other(cluster
         await asyncio.sleep(0.5)  # connected and subscribed on B
         started = time.monotonic()
         loop = asyncio.get_running_loop()
-        assert (await loop.run_in_executor(None, _api, a, "POST", f"/counters/{counter_id}/open", agent))[0] == 200
-        called = await loop.run_in_executor(None, _api, a, "POST", f"/counters/{counter_id}/call-next", agent)
+        assert (await loop.run_in_executor(None, api_call, a, "POST", f"/counters/{counter_id}/open", agent))[0] == 200
+        called = await loop.run_in_executor(None, api_call, a, "POST", f"/counters/{counter_id}/call-next", agent)
         assert called[0] == 200, called
         messages = await listener
         return messages, time.monotonic() - started
@@ -195,13 +178,13 @@ def test_writes_succeed_while_redis_is_down_and_screens_see_the_gap(cluster: Clu
     """Redis stopped: issuing still answers 201 (the push is lost, not the ticket); a screen connecting after Redis
     is back gets a hello whose number is ahead of what it last saw, so it reloads from the database."""
     a, b = cluster.urls
-    kiosk = _api(a, "POST", "/auth/token", body={"username": "kiosk1", "password": "demo"})[1]["token"]
-    first = _api(a, "POST", "/halls/ty01/tickets", kiosk, {"service": "value_added", "channel": "kiosk"})[1]
+    kiosk = api_call(a, "POST", "/auth/token", body={"username": "kiosk1", "password": "demo"})[1]["token"]
+    first = api_call(a, "POST", "/halls/ty01/tickets", kiosk, {"service": "value_added", "channel": "kiosk"})[1]
     token = first["url"].rstrip("/").rsplit("/", 1)[1]
     before = _run(lambda: _listen(b, f"/ws/hall/ty01/?ticket={token}", wanted=1))[0]["seq"]
     cluster.stop_redis()
     started = time.monotonic()
-    status, second = _api(a, "POST", "/halls/ty01/tickets", kiosk, {"service": "value_added", "channel": "kiosk"})
+    status, second = api_call(a, "POST", "/halls/ty01/tickets", kiosk, {"service": "value_added", "channel": "kiosk"})
     assert status == 201, second
     assert time.monotonic() - started < 5  # the write did not wait on the missing Redis
     assert int(second["number"][1:]) == int(first["number"][1:]) + 1
