@@ -12,7 +12,14 @@ from collections.abc import Callable
 
 from hallops.planning_cli import PLANNING_COMMANDS  # erlang, staffing, simulate: core only
 
-CORE_COMMANDS: dict[str, Callable[[list[str]], int]] = {**PLANNING_COMMANDS}
+
+def _kpi(argv: list[str]) -> int:
+    from hallops.kpi_cli import main as kpi_main  # imported on use: other commands do not pay for it
+
+    return kpi_main(argv)
+
+
+CORE_COMMANDS: dict[str, Callable[[list[str]], int]] = {**PLANNING_COMMANDS, "kpi": _kpi}
 
 
 def main(argv: list[str] | None = None) -> None:

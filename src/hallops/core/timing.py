@@ -41,6 +41,13 @@ def service_seconds(t: TransactionTimes, now: datetime | None = None) -> float |
     return _seconds(start, end)
 
 
+def walk_seconds(t: TransactionTimes) -> float | None:
+    """arrived - called (the customer's walk to the counter); None when arrival was not marked."""
+    if t.arrived_at is None:
+        return None
+    return _seconds(t.called_at, t.arrived_at)
+
+
 def communication_seconds(t: TransactionTimes) -> float | None:
     """(operation start, or done) - communication start; None when not measurable."""
     if t.communication_at is None:
