@@ -436,9 +436,11 @@ def cmd_setup(n_halls: int) -> dict[str, Any]:
                 agent = user(f"bench{h:02d}-agent{n}")
                 StaffRole.objects.create(user=agent, hall=hall, role=Role.AGENT)
                 add(hall, counter, agent, kraw)
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")
-        backend = cur.fetchone()[0]
+    postmaster = None
+    if connection.vendor == "postgresql":  # benchmarks/request_cpu.py also runs this setup on SQLite
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            backend = cur.fetchone()[0]
         postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
     return {"counters": counters, "postmaster": postmaster}
 

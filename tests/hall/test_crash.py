@@ -2,7 +2,7 @@
 
 A child process (the project's own Python, on the test database) issues tickets from 20 threads over three
 business types, and prints ``ack <number>`` after each commit. A hook inside the ticket's transaction
-(after the number is taken, before COMMIT) prints ``hold <number>`` and stops once enough tickets are
+(after its last write, before COMMIT) prints ``hold <number>`` and stops once enough tickets are
 acknowledged. The test then kills the child while that transaction is open and the other threads are
 blocked inside theirs (behind the ticket-sequence or hall-event row, or SQLite's write lock).
 """
@@ -51,7 +51,7 @@ CHILD = textwrap.dedent(
 
     django.setup()
     from django.contrib.auth import get_user_model
-    from hallops.hall import services
+    from hallops.hall import hotpath, services
     from hallops.organisation.access import actor_for_user
     from hallops.organisation.models import Hall
 
@@ -65,16 +65,28 @@ CHILD = textwrap.dedent(
             sys.stdout.write(line + "\\n")
             sys.stdout.flush()
 
-    real_audit = services.audit_record
+    def maybe_hold(number):
+        if acked >= hold_after:
+            say("hold " + number)
+            time.sleep(120)  # still inside the ticket's transaction: the number is taken, nothing committed
+
+    # The hook follows the ticket's last write: the audit row (ORM path, SQLite) or the one statement that
+    # inserts the ticket, its event and its audit row (hallops.hall.hotpath, PostgreSQL).
+    real_audit, real_issue_write = services.audit_record, hotpath.issue_write
 
     def audit_then_maybe_hold(**kw):
         row = real_audit(**kw)
-        if kw.get("action") == "ticket.issue" and acked >= hold_after:
-            say("hold " + kw["detail"]["number"])
-            time.sleep(120)  # still inside the ticket's transaction: the number is taken, nothing committed
+        if kw.get("action") == "ticket.issue":
+            maybe_hold(kw["detail"]["number"])
         return row
 
+    def issue_write_then_maybe_hold(**kw):
+        written = real_issue_write(**kw)
+        maybe_hold(kw["ticket"].number)
+        return written
+
     services.audit_record = audit_then_maybe_hold
+    hotpath.issue_write = issue_write_then_maybe_hold
     hall = Hall.objects.get(code=os.environ["CRASH_HALL"])
     actor = actor_for_user(get_user_model().objects.get(username="kiosk"), session_ref="crash")
 

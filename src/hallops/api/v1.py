@@ -20,13 +20,14 @@ from hallops.accounts.services import token_for_login
 from hallops.api import schemas as s
 from hallops.api.auth import TokenAuth, actor_of
 from hallops.api.idempotency import run_idempotent
+from hallops.catalog.models import BusinessType
 from hallops.core.masking import mask_id, mask_phone
 from hallops.core.roles import Action
-from hallops.errors import DomainError
-from hallops.hall import selectors, services
+from hallops.errors import DomainError, NotFound
+from hallops.hall import hotpath, selectors, services
 from hallops.hall.models import PreOrder, ServiceTransaction, Ticket
 from hallops.organisation.access import Actor, hall_for, require, visible_halls
-from hallops.organisation.models import Counter
+from hallops.organisation.models import Counter, Hall
 
 log = logging.getLogger("hallops.api")
 
@@ -139,7 +140,7 @@ def transaction_out(tx: ServiceTransaction) -> dict[str, Any]:
         "counter": tx.counter.number,
         "ticket": tx.ticket.number if tx.ticket_id and tx.ticket else None,
         "service": tx.service.code,
-        "extra_services": [x.code for x in tx.extra_services.all()],
+        "extra_services": selectors.transaction_extra_service_codes(tx),
         "phase": tx.phase,
         "limit_seconds": tx.limit_seconds,
         "called_at": tx.called_at,
@@ -278,19 +279,34 @@ def hall_queue(request: HttpRequest, hall: str) -> dict[str, Any]:
     return {"items": items, "count": len(items), "waiting_total": sum(ln.waiting for ln in lines)}
 
 
+def _hall_for_issue(actor: Actor, code: str, service_code: str) -> tuple[Hall, BusinessType | None]:
+    """``hall_for``, and on PostgreSQL the business type read with the hall (issuing is on every ticket's path).
+
+    The business type is None when it was not read or is unknown: the service then looks it up itself.
+    """
+    if not hotpath.enabled():
+        return hall_for(actor, code, Action.TICKET_ISSUE), None
+    found, service = hotpath.hall_and_service(code, service_code) if "\x00" not in code else (None, None)
+    if found is None:  # PostgreSQL rejects NUL characters, so the look-up is skipped for them
+        raise NotFound("hall not found", field="hall")
+    require(actor, found.pk, Action.TICKET_ISSUE)
+    return found, service
+
+
 @halls_router.post(
     "/{hall}/tickets",
     response={200: s.TicketOut, 201: s.TicketOut, **ERRORS},
 )
 def issue_ticket(request: HttpRequest, hall: str, payload: s.TicketIn) -> HttpResponse:
     actor = actor_of(request)
-    h = hall_for(actor, hall, Action.TICKET_ISSUE)
+    h, service = _hall_for_issue(actor, hall, payload.service)
 
     def work() -> tuple[int, dict[str, Any]]:
         result = services.ticket_issue(
             actor=actor,
             hall=h,
             service_code=payload.service,
+            service=service,
             channel=payload.channel,
             priority=payload.priority,
             star_level=payload.star_level,
@@ -403,7 +419,7 @@ def counter_call_next(request: HttpRequest, counter_id: int) -> Any:
     result = services.counter_call_next(actor=actor, counter_id=counter_id)
     if result is None:
         return Status(204, None)
-    return call_out(result, actor)
+    return JsonResponse(call_out(result, actor))  # rendered as Ninja would, without re-validating a plain dict
 
 
 @counters_router.post("/{counter_id}/call", response=R)
@@ -445,27 +461,28 @@ def counter_resume(request: HttpRequest, counter_id: int, payload: s.ResumeIn) -
     return call_out(services.counter_resume(actor=actor, counter_id=counter_id, ticket_id=payload.ticket), actor)
 
 
-def _tx(tx: ServiceTransaction) -> dict[str, Any]:
-    return {"transaction": transaction_out(tx)}
+def _tx(tx: ServiceTransaction) -> HttpResponse:
+    # A JsonResponse is what Ninja renders for this dict (DjangoJSONEncoder), without validating it again.
+    return JsonResponse({"transaction": transaction_out(tx)})
 
 
 @counters_router.post("/{counter_id}/arrive", response=R)
-def counter_arrive(request: HttpRequest, counter_id: int) -> dict[str, Any]:
+def counter_arrive(request: HttpRequest, counter_id: int) -> HttpResponse:
     return _tx(services.counter_arrive(actor=actor_of(request), counter_id=counter_id))
 
 
 @counters_router.post("/{counter_id}/start-communication", response=R)
-def counter_start_communication(request: HttpRequest, counter_id: int) -> dict[str, Any]:
+def counter_start_communication(request: HttpRequest, counter_id: int) -> HttpResponse:
     return _tx(services.counter_start_communication(actor=actor_of(request), counter_id=counter_id))
 
 
 @counters_router.post("/{counter_id}/start-operation", response=R)
-def counter_start_operation(request: HttpRequest, counter_id: int) -> dict[str, Any]:
+def counter_start_operation(request: HttpRequest, counter_id: int) -> HttpResponse:
     return _tx(services.counter_start_operation(actor=actor_of(request), counter_id=counter_id))
 
 
 @counters_router.post("/{counter_id}/complete", response=R)
-def counter_complete(request: HttpRequest, counter_id: int, payload: s.CompleteIn | None = None) -> dict[str, Any]:
+def counter_complete(request: HttpRequest, counter_id: int, payload: s.CompleteIn | None = None) -> HttpResponse:
     payload = payload or s.CompleteIn()
     return _tx(
         services.counter_complete(
@@ -475,14 +492,14 @@ def counter_complete(request: HttpRequest, counter_id: int, payload: s.CompleteI
 
 
 @counters_router.post("/{counter_id}/add-service", response=R)
-def counter_add_service(request: HttpRequest, counter_id: int, payload: s.ServiceIn) -> dict[str, Any]:
+def counter_add_service(request: HttpRequest, counter_id: int, payload: s.ServiceIn) -> HttpResponse:
     return _tx(
         services.counter_add_service(actor=actor_of(request), counter_id=counter_id, service_code=payload.service)
     )
 
 
 @counters_router.post("/{counter_id}/walk-in", response=R)
-def counter_walk_in(request: HttpRequest, counter_id: int, payload: s.ServiceIn) -> dict[str, Any]:
+def counter_walk_in(request: HttpRequest, counter_id: int, payload: s.ServiceIn) -> HttpResponse:
     return _tx(services.counter_walk_in(actor=actor_of(request), counter_id=counter_id, service_code=payload.service))
 
 

@@ -12,8 +12,10 @@ from hallops.catalog.models import BusinessType
 from hallops.core.estimate import WaitInput, estimate_wait_seconds
 from hallops.core.states import ACTIVE_AT_COUNTER, TERMINAL_TICKET_STATES, TicketState
 from hallops.core.timing import Overrun, TransactionTimes, overrun_state, service_seconds
+from hallops.hall import hotpath
 from hallops.hall.models import Outcome, PreOrder, ServiceTransaction, Ticket
 from hallops.organisation.models import Counter, CounterStatus, Hall
+from hallops.rawsql import fetch
 
 RECENT_WINDOW = dt.timedelta(hours=2)
 RECENT_SAMPLES_MIN = 3
@@ -84,6 +86,12 @@ def transaction_overrun(*, tx: ServiceTransaction, at: dt.datetime) -> Overrun |
     """The transaction's service time against its limit: final when done, live while it runs."""
     elapsed = tx.service_seconds if tx.done_at else service_seconds(transaction_times(tx), at)
     return overrun_state(elapsed, tx.limit_seconds) if elapsed is not None else None
+
+
+def transaction_extra_service_codes(tx: ServiceTransaction) -> list[str]:
+    """The codes of the business types added to the visit; no query when they were prefetched (or known none)."""
+    cached = getattr(tx, "_prefetched_objects_cache", {}).get("extra_services")
+    return [x.code for x in (cached if cached is not None else tx.extra_services.all())]
 
 
 def _service_means(hall_id: int, at: dt.datetime, limits: dict[int, float]) -> dict[int, float]:
@@ -179,6 +187,9 @@ def wait_quote(
     Tickets ahead are the waiting ones, of any business type that the open counters able to serve this one
     also serve, ranked before it. Service times are the recent mean per business type, else its limit.
     """
+    if hotpath.enabled():
+        state, counts = _quote_inputs_pg(hall, at, rank=rank, ticket_id=ticket_id, inclusive=inclusive)
+        return _quote(state, service_id, counts)
     state = _open_counters(hall, at)
     _, served = _able_and_served(state, service_id)
     ahead_qs = Ticket.objects.filter(
@@ -195,6 +206,89 @@ def wait_quote(
         ahead_qs = ahead_qs.exclude(pk=ticket_id)
     counts = dict(ahead_qs.values_list("service_id").annotate(n=Count("id")).values_list("service_id", "n"))
     return _quote(state, service_id, counts)
+
+
+_SERVES = Counter._meta.get_field("services")
+_QUOTE_PG_SQL = """
+WITH oc AS (
+    SELECT s.{counter_col} AS counter_id, s.{service_col} AS service_id, b.limit_minutes
+    FROM {serves} s JOIN {counter} c ON c.id = s.{counter_col} JOIN {service} b ON b.id = s.{service_col}
+    WHERE c.hall_id = %(hall)s AND c.status = %(open)s
+)
+SELECT 0, counter_id, service_id, limit_minutes::float8, NULL::timestamptz, NULL::timestamptz FROM oc
+UNION ALL
+SELECT 1, count(id), service_id, avg(service_seconds), NULL, NULL FROM {tx}
+    WHERE hall_id = %(hall)s AND done_at >= %(since)s AND outcome = %(completed)s AND service_seconds IS NOT NULL
+      AND service_id IN (SELECT service_id FROM oc)
+    GROUP BY service_id
+UNION ALL
+SELECT 2, counter_id, service_id, limit_seconds::float8, called_at, arrived_at FROM {tx}
+    WHERE counter_id IN (SELECT counter_id FROM oc) AND done_at IS NULL
+UNION ALL
+SELECT 3, count(id), service_id, NULL, NULL, NULL FROM {ticket}
+    WHERE hall_id = %(hall)s AND day = %(day)s AND status = %(waiting)s {ahead}
+    GROUP BY service_id
+"""
+
+
+def _quote_inputs_pg(
+    hall: Hall, at: dt.datetime, *, rank: dt.datetime | None, ticket_id: int | None, inclusive: bool
+) -> tuple[_OpenCounters, dict[int, int]]:
+    """What ``_open_counters`` and the count of tickets ahead read, in one statement (PostgreSQL).
+
+    The tickets ahead are counted for every business type; ``_quote`` keeps those the able counters serve.
+    """
+    ahead = ""
+    if rank is not None and inclusive:
+        ahead = "AND rank <= %(rank)s"
+    elif rank is not None:
+        ahead = "AND (rank < %(rank)s OR (rank = %(rank)s AND id < %(ticket)s))" if ticket_id else "AND rank < %(rank)s"
+    if ticket_id is not None:
+        ahead += " AND id <> %(ticket)s"
+    sql = _QUOTE_PG_SQL.format(
+        serves=_SERVES.remote_field.through._meta.db_table,  # type: ignore[union-attr]
+        counter_col=_SERVES.m2m_column_name(),  # type: ignore[attr-defined]
+        service_col=_SERVES.m2m_reverse_name(),  # type: ignore[attr-defined]
+        counter=Counter._meta.db_table,
+        service=BusinessType._meta.db_table,
+        tx=ServiceTransaction._meta.db_table,
+        ticket=Ticket._meta.db_table,
+        ahead=ahead,
+    )
+    params = {
+        "hall": hall.pk,
+        "open": CounterStatus.OPEN.value,
+        "since": at - RECENT_WINDOW,
+        "completed": Outcome.COMPLETED.value,
+        "day": hall_local_day(hall, at),
+        "waiting": TicketState.WAITING.value,
+        "rank": rank,
+        "ticket": ticket_id,
+    }
+    rows = fetch(sql, params)
+    serves: dict[int, set[int]] = defaultdict(set)
+    means: dict[int, float] = {}
+    recent: list[tuple[int, int, float]] = []
+    open_tx: list[tuple[int, int, float, dt.datetime, dt.datetime | None]] = []
+    counts: dict[int, int] = {}
+    for kind, number, sid, value, called_at, arrived_at in rows:
+        if kind == 0:
+            serves[number].add(sid)
+            means[sid] = value * 60
+        elif kind == 1:
+            recent.append((sid, number, value))
+        elif kind == 2:
+            open_tx.append((number, sid, value, called_at, arrived_at))
+        else:
+            counts[sid] = number
+    for sid, n, avg in recent:
+        if n >= RECENT_SAMPLES_MIN:
+            means[sid] = float(avg)
+    busy: dict[int, float] = {}
+    for counter_id, sid, limit_seconds, called_at, arrived_at in open_tx:
+        elapsed = (at - (arrived_at or called_at)).total_seconds()
+        busy[counter_id] = max(0.0, means.get(sid, limit_seconds) - elapsed)
+    return _OpenCounters(serves=dict(serves), means=means, busy=busy), counts
 
 
 def ticket_wait_quote(*, ticket: Ticket, at: dt.datetime) -> WaitQuote:

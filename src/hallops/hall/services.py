@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import phonenumbers
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from hallops.audit.services import audit_record
+from hallops.audit.services import audit_params, audit_record
 from hallops.catalog.models import BusinessType
 from hallops.core.identity import IdType, validate_id
 from hallops.core.masking import mask_phone
@@ -37,7 +38,8 @@ from hallops.core.states import (
 )
 from hallops.core.timing import handling_seconds, service_seconds
 from hallops.errors import Conflict, Forbidden, Invalid, NotFound
-from hallops.hall.events import event_record
+from hallops.hall import hotpath
+from hallops.hall.events import event_params, event_publish, event_record
 from hallops.hall.models import (
     Channel,
     NotCompletedReason,
@@ -56,8 +58,10 @@ from hallops.hall.selectors import (
 )
 from hallops.organisation.access import Actor, require
 from hallops.organisation.models import Counter, CounterStatus, Hall
+from hallops.rawsql import fetch
 
 PREORDER_EDIT_LOCK = dt.timedelta(minutes=5)
+_CHANNELS = frozenset(Channel.values)  # the property builds a new list on every read
 
 
 def _now(at: dt.datetime | None) -> dt.datetime:
@@ -76,7 +80,10 @@ def _transition(ticket: Ticket, action: TicketAction) -> None:
 
 
 def _service_by_code(code: str, field: str = "service") -> BusinessType:
-    service = BusinessType.objects.filter(code=code, active=True).first()
+    if hotpath.enabled():
+        service = hotpath.service_by_code(code)
+    else:
+        service = BusinessType.objects.filter(code=code, active=True).first()
     if service is None:
         raise Invalid(f"unknown business type {code!r}", field=field, code="unknown_service")
     return service
@@ -131,11 +138,8 @@ def _next_seq(hall: Hall, prefix: str, day: dt.date) -> int:
 
     The row stays locked until the ticket's transaction ends, and a rollback undoes the increment: no gaps.
     """
-    with connection.cursor() as cur:
-        cur.execute(_NEXT_SEQ_SQL, [hall.pk, prefix, day])
-        row = cur.fetchone()
-    assert row is not None
-    return int(row[0])
+    rows = fetch(_NEXT_SEQ_SQL, [hall.pk, prefix, day])  # prepared on PostgreSQL
+    return int(rows[0][0])
 
 
 def ticket_issue(
@@ -149,11 +153,16 @@ def ticket_issue(
     phone: str = "",
     override_reason: str = "",
     at: dt.datetime | None = None,
+    service: BusinessType | None = None,
 ) -> IssueResult:
-    """Issue a ticket, numbered without gaps per (hall, prefix, hall-local day); or divert to self-service."""
+    """Issue a ticket, numbered without gaps per (hall, prefix, hall-local day); or divert to self-service.
+
+    ``service``: the active business type of ``service_code``, when the caller has just read it.
+    """
     require(actor, hall.pk, Action.TICKET_ISSUE)
-    service = _service_by_code(service_code)
-    if channel not in Channel.values:
+    if service is None or service.code != service_code or not service.active:
+        service = _service_by_code(service_code)
+    if channel not in _CHANNELS:
         raise Invalid(f"unknown channel {channel!r}", field="channel", code="invalid_choice")
     try:
         prio = Priority(priority)
@@ -218,30 +227,38 @@ def ticket_issue(
         # The new ticket is last among equal ranks, so everything ranked up to it counts as ahead.
         quote = wait_quote(hall=hall, service_id=service.pk, at=now, rank=ticket.rank, inclusive=True)
         ticket.quoted_wait_seconds = quote.estimated_wait_seconds
-        ticket.save()
-        event_record(
-            hall_id=hall.pk,
-            kind="ticket.issued",
-            at=now,
-            actor_id=actor.user_id,
-            ticket=ticket,
-            data={
-                "service": service.code,
-                "channel": channel,
-                "priority": prio.value,
-                "quoted_wait_seconds": quote.estimated_wait_seconds,
-            },
-        )
-        audit_record(
-            actor=actor,
-            action="ticket.issue",
-            object_type="ticket",
-            object_id=ticket.pk,
-            hall_id=hall.pk,
-            customer_ref=mask_phone(phone) if phone else "",
-            at=now,
-            detail={"number": ticket.number, "override_reason": override_reason},
-        )
+        data = {
+            "service": service.code,
+            "channel": channel,
+            "priority": prio.value,
+            "quoted_wait_seconds": quote.estimated_wait_seconds,
+        }
+        audit: dict[str, Any] = {
+            "actor": actor,
+            "action": "ticket.issue",
+            "object_type": "ticket",
+            "hall_id": hall.pk,
+            "customer_ref": mask_phone(phone) if phone else "",
+            "at": now,
+            "detail": {"number": ticket.number, "override_reason": override_reason},
+        }
+        if hotpath.enabled():  # the ticket, its event and its audit row in one statement
+            ticket.pk, seq = hotpath.issue_write(
+                ticket=ticket,
+                event=event_params(hall_id=hall.pk, kind="ticket.issued", at=now, actor_id=actor.user_id, data=data),
+                audit=audit_params(**audit),
+            )
+            ticket._state.adding = False
+            ticket._state.db = connection.alias
+            event_publish(
+                hall_id=hall.pk, seq=seq, kind="ticket.issued", at=now, ticket=ticket, counter_number=None, data=data
+            )
+        else:
+            ticket.save()
+            event_record(
+                hall_id=hall.pk, kind="ticket.issued", at=now, actor_id=actor.user_id, ticket=ticket, data=data
+            )
+            audit_record(object_id=ticket.pk, **audit)
     return IssueResult(
         ticket=ticket,
         diverted=False,
@@ -365,6 +382,350 @@ def _held_transaction(actor: Actor, counter_id: int) -> tuple[Counter, ServiceTr
 def _require_idle(counter: Counter) -> None:
     if ServiceTransaction.objects.filter(counter=counter, done_at__isnull=True).exists():
         raise Conflict("finish the current transaction first", field="counter", code="transaction_open")
+
+
+# ------------------------------------------------------------- counter actions on PostgreSQL (hall.hotpath)
+
+_R = TypeVar("_R")
+_STALE: Any = object()
+
+
+def _pg_counter_action(actor: Actor, counter_id: int, act: Callable[[hotpath.CounterState], _R]) -> _R:
+    """Read the locked counter's state, then decide and write (``act``): a counter action on PostgreSQL.
+
+    The read locks only the counter row. If it waited for that lock, the transaction and ticket it returned are
+    as they were before the wait (PostgreSQL re-checks only the locked row). So every write is guarded by what
+    it was decided on, and ``act`` returns ``_STALE`` when the guard found a change (nothing was written). Then,
+    and after a refusal that may come from the same stale read, the state is read once more: holding the lock
+    now, that read is current. The errors come in the order of the ORM path: 404, 403, the holder, the rest.
+    ``act`` refuses (``Conflict``) only before it writes; a write that applied in part raises
+    ``hotpath.Interrupted``, which is never retried (the atomic block rolls it back).
+    """
+    if not 0 < counter_id < 2**63:
+        raise NotFound("counter not found", field="counter")
+    for attempt in (0, 1):
+        state = hotpath.counter_state(counter_id)
+        if state is None:
+            raise NotFound("counter not found", field="counter")
+        hotpath.remember_counter_hall(state.counter)
+        require(actor, state.counter.hall_id, Action.COUNTER_OPERATE, what="counter")
+        _require_holder(actor, state.counter)
+        try:
+            result = act(state)
+        except hotpath.Interrupted:
+            raise
+        except Conflict:
+            if attempt:
+                raise
+            continue
+        if result is not _STALE:
+            return result
+    raise Conflict("the counter changed while this request waited: try again", field="counter", code="retry")
+
+
+def _pg_transaction(state: hotpath.CounterState) -> ServiceTransaction:
+    if state.transaction is None:
+        raise Conflict("no transaction in progress at this counter", field="counter", code="no_transaction")
+    return state.transaction
+
+
+def _pg_phase_at_once(
+    actor: Actor, counter_id: int, target: Phase, field: str, now: dt.datetime
+) -> ServiceTransaction | None:
+    """The usual phase change in one statement that commits on its own (hotpath.phase_at_once).
+
+    It applies only when everything holds: the caller may operate counters in the counter's hall (known from
+    an earlier request in this process), holds the open counter from this session, and the open transaction
+    may move to ``target``. Otherwise nothing is written and None sends the caller to ``_pg_phase``, which
+    says what does not hold (or does the work, if the state changed in between).
+    """
+    known = hotpath.counter_hall(counter_id)
+    if known is None or not actor.can(known[0], Action.COUNTER_OPERATE):
+        return None
+    hall_id = known[0]
+    kind = f"transaction.{target.value}"
+    done = hotpath.phase_at_once(
+        field=field,
+        params={
+            "counter": counter_id,
+            "open": CounterStatus.OPEN.value,
+            "agent": actor.user_id,
+            "session": actor.session_ref,
+            "phase": target.value,
+            "now": now,
+            "from_phases": [p.value for p in Phase if phase_next_allowed(p, target)],
+            "from_status": TicketState.CALLED.value,
+            "status": ticket_next_state(TicketState.CALLED, TicketAction.ARRIVE).value,
+            **event_params(hall_id=hall_id, kind=kind, at=now, actor_id=actor.user_id, counter_id=counter_id),
+            **audit_params(actor=actor, action=f"ticket.{target.value}", object_type="ticket", hall_id=hall_id, at=now),
+        },
+    )
+    if done is None:
+        return None
+    tx, seq = done
+    ticket = tx.ticket
+    event_publish(
+        hall_id=hall_id,
+        seq=seq,
+        kind=kind,
+        at=now,
+        ticket=ticket,
+        counter_number=tx.counter.number,
+        data={"number": ticket.number if ticket else None},
+    )
+    return tx
+
+
+def _pg_phase(actor: Actor, counter_id: int, target: Phase, field: str, now: dt.datetime) -> ServiceTransaction:
+    def act(state: hotpath.CounterState) -> ServiceTransaction:
+        counter, tx = state.counter, _pg_transaction(state)
+        guard = {"tx": tx.pk, "from_phase": tx.phase, "from_limit": tx.limit_seconds}
+        _advance_phase(tx, target)
+        setattr(tx, field, now)
+        ticket = tx.ticket
+        from_status = ticket.status if ticket is not None else None
+        moves = ticket is not None and ticket.status == TicketState.CALLED
+        if ticket is not None and moves:
+            _transition(ticket, TicketAction.ARRIVE)
+        kind, data = f"transaction.{target.value}", {"number": ticket.number if ticket else None}
+        params = {
+            **guard,
+            "phase": tx.phase,
+            "now": now,
+            "ticket": tx.ticket_id,
+            "status": ticket.status if ticket is not None else None,
+            "from_status": from_status,
+            **event_params(
+                hall_id=counter.hall_id,
+                kind=kind,
+                at=now,
+                actor_id=actor.user_id,
+                ticket_id=tx.ticket_id,
+                counter_id=counter.pk,
+                transaction_id=tx.pk,
+                data=data,
+            ),
+        }
+        if ticket is not None:
+            params |= audit_params(
+                actor=actor,
+                action=f"ticket.{target.value}",
+                object_type="ticket",
+                object_id=ticket.pk,
+                hall_id=counter.hall_id,
+                at=now,
+            )
+        seq = hotpath.phase_write(field=field, params=params, ticket_moves=moves, audited=ticket is not None)
+        if seq is None:
+            return _STALE  # type: ignore[no-any-return]
+        event_publish(
+            hall_id=counter.hall_id, seq=seq, kind=kind, at=now, ticket=ticket, counter_number=counter.number, data=data
+        )
+        return tx
+
+    return _pg_counter_action(actor, counter_id, act)
+
+
+def _pg_complete(actor: Actor, counter_id: int, outcome: str, reason: str, now: dt.datetime) -> ServiceTransaction:
+    def act(state: hotpath.CounterState) -> ServiceTransaction:
+        counter, tx = state.counter, _pg_transaction(state)
+        guard = {"tx": tx.pk, "from_phase": tx.phase, "from_limit": tx.limit_seconds}
+        _close_fields(tx, now, outcome, reason)
+        ticket = tx.ticket
+        from_status = ticket.status if ticket is not None else None
+        if ticket is not None:
+            _transition(ticket, TicketAction.COMPLETE)
+            ticket.finished_at = now
+            ticket.counter = None
+        data = {
+            "number": ticket.number if ticket else None,
+            "outcome": outcome,
+            "reason": reason,
+            "service_seconds": tx.service_seconds,
+            "limit_seconds": tx.limit_seconds,
+        }
+        params = {
+            **guard,
+            "now": now,
+            "phase": tx.phase,
+            "outcome": outcome,
+            "reason": reason,
+            "service_seconds": tx.service_seconds,
+            "handling_seconds": tx.handling_seconds,
+            "ticket": tx.ticket_id,
+            "status": ticket.status if ticket is not None else None,
+            "from_status": from_status,
+            **event_params(
+                hall_id=counter.hall_id,
+                kind="transaction.done",
+                at=now,
+                actor_id=actor.user_id,
+                ticket_id=tx.ticket_id,
+                counter_id=counter.pk,
+                transaction_id=tx.pk,
+                data=data,
+            ),
+            **audit_params(
+                actor=actor,
+                action="transaction.complete",
+                object_type="transaction",
+                object_id=tx.pk,
+                hall_id=counter.hall_id,
+                at=now,
+                detail={"outcome": outcome, "reason": reason},
+            ),
+        }
+        seq = hotpath.finish_write(params=params, ticket_moves=ticket is not None)
+        if seq is None:
+            return _STALE  # type: ignore[no-any-return]
+        event_publish(
+            hall_id=counter.hall_id,
+            seq=seq,
+            kind="transaction.done",
+            at=now,
+            ticket=ticket,
+            counter_number=counter.number,
+            data=data,
+        )
+        finishing = (PreOrderState.READY, PreOrderState.CONFIRMED)
+        if ticket is not None and outcome == Outcome.COMPLETED and state.pre_order_state in finishing:
+            _preorder_finish(actor, ticket, now)
+        return tx
+
+    return _pg_counter_action(actor, counter_id, act)
+
+
+def _pg_call_at_once(actor: Actor, counter_id: int, now: dt.datetime) -> CallResult | None:
+    """The usual "call next" in one statement that commits on its own (hotpath.call_at_once).
+
+    It applies only when the caller may operate counters in the counter's hall (known, with its time zone,
+    from an earlier request in this process), holds the open counter from this session, the counter has no
+    open transaction and a ticket is waiting for it. Otherwise nothing is written and None sends the caller to
+    ``_pg_call_next``, which answers 204, an error, or calls (if the state changed in between).
+    """
+    known = hotpath.counter_hall(counter_id)
+    if known is None or not actor.can(known[0], Action.COUNTER_OPERATE):
+        return None
+    hall_id, tz = known
+    waiting = TicketState.WAITING
+    done = hotpath.call_at_once(
+        template=ServiceTransaction(
+            hall_id=hall_id, counter_id=counter_id, agent_id=actor.user_id, phase=Phase.CALLED.value, called_at=now
+        ),
+        params={
+            "tz": tz,
+            "counter": counter_id,
+            "open": CounterStatus.OPEN.value,
+            "agent": actor.user_id,
+            "session": actor.session_ref,
+            "waiting": waiting.value,
+            "day": hall_local_day(Hall(pk=hall_id, timezone=tz), now),
+            "status": ticket_next_state(waiting, TicketAction.CALL).value,
+            "now": now,
+            **event_params(
+                hall_id=hall_id, kind="ticket.called", at=now, actor_id=actor.user_id, counter_id=counter_id
+            ),
+            **audit_params(actor=actor, action="ticket.called", object_type="ticket", hall_id=hall_id, at=now),
+        },
+    )
+    if done is None:
+        return None
+    ticket, tx, pre_order, seq = done
+    data = {
+        "number": ticket.number,
+        "counter": tx.counter.number,
+        "service": ticket.service.code,
+        "pre_order": pre_order.state if pre_order else None,
+    }
+    event_publish(
+        hall_id=hall_id,
+        seq=seq,
+        kind="ticket.called",
+        at=now,
+        ticket=ticket,
+        counter_number=tx.counter.number,
+        data=data,
+    )
+    return CallResult(ticket=ticket, transaction=tx, pre_order=pre_order)
+
+
+def _pg_call_next(actor: Actor, counter_id: int, now: dt.datetime) -> CallResult | None:
+    def act(state: hotpath.CounterState) -> CallResult | None:
+        counter = state.counter
+        if state.transaction is not None:
+            raise Conflict("finish the current transaction first", field="counter", code="transaction_open")
+        picked = hotpath.pick_next(
+            hall_id=counter.hall_id,
+            counter_id=counter.pk,
+            day=hall_local_day(counter.hall, now),
+            waiting=TicketState.WAITING.value,
+        )
+        if picked is None:
+            return None
+        ticket, pre_order = picked
+        from_status = ticket.status
+        _transition(ticket, TicketAction.CALL)
+        ticket.hall = counter.hall
+        ticket.counter = counter
+        ticket.called_at = now
+        service = ticket.service
+        tx = ServiceTransaction(
+            hall_id=counter.hall_id,
+            counter=counter,
+            agent_id=actor.user_id,
+            ticket=ticket,
+            service=service,
+            limit_seconds=int(service.limit_seconds),
+            phase=Phase.CALLED.value,
+            called_at=now,
+        )
+        data = {
+            "number": ticket.number,
+            "counter": counter.number,
+            "service": service.code,
+            "pre_order": pre_order.state if pre_order else None,
+        }
+        written = hotpath.call_write(
+            ticket=ticket,
+            from_status=from_status,
+            tx=tx,
+            event=event_params(
+                hall_id=counter.hall_id,
+                kind="ticket.called",
+                at=now,
+                actor_id=actor.user_id,
+                ticket_id=ticket.pk,
+                counter_id=counter.pk,
+                data=data,
+            ),
+            audit=audit_params(
+                actor=actor,
+                action="ticket.called",
+                object_type="ticket",
+                object_id=ticket.pk,
+                hall_id=counter.hall_id,
+                at=now,
+                detail={"counter": counter.number},
+            ),
+        )
+        if written is None:
+            return _STALE  # type: ignore[no-any-return]
+        tx.pk, seq = written
+        tx._state.adding = False
+        tx._state.db = connection.alias
+        hotpath.no_extra_services(tx)
+        event_publish(
+            hall_id=counter.hall_id,
+            seq=seq,
+            kind="ticket.called",
+            at=now,
+            ticket=ticket,
+            counter_number=counter.number,
+            data=data,
+        )
+        return CallResult(ticket=ticket, transaction=tx, pre_order=pre_order)
+
+    return _pg_counter_action(actor, counter_id, act)
 
 
 def _counter_event(counter: Counter, kind: str, actor: Actor, now: dt.datetime, **data: Any) -> None:
@@ -502,7 +863,7 @@ def _start_call(actor: Actor, counter: Counter, ticket: Ticket, now: dt.datetime
     except PreOrder.DoesNotExist:
         pre_order = None
     # A new transaction has no extra business types: say so, so that rendering it asks the database nothing.
-    tx._prefetched_objects_cache = {"extra_services": BusinessType.objects.none()}
+    hotpath.no_extra_services(tx)
     event_record(
         hall_id=counter.hall_id,
         kind=kind,
@@ -533,7 +894,11 @@ def _start_call(actor: Actor, counter: Counter, ticket: Ticket, now: dt.datetime
 def counter_call_next(*, actor: Actor, counter_id: int, at: dt.datetime | None = None) -> CallResult | None:
     """Call the first waiting ticket in queue order among the business types this counter serves."""
     now = _now(at)
+    if hotpath.enabled() and (called := _pg_call_at_once(actor, counter_id, now)) is not None:
+        return called
     with transaction.atomic():
+        if hotpath.enabled():
+            return _pg_call_next(actor, counter_id, now)
         counter = _counter(actor, counter_id)
         _require_holder(actor, counter)
         _require_idle(counter)
@@ -621,7 +986,7 @@ def counter_recall(*, actor: Actor, counter_id: int, at: dt.datetime | None = No
     return tx
 
 
-def _close_transaction(tx: ServiceTransaction, now: dt.datetime, outcome: str, reason: str = "") -> None:
+def _close_fields(tx: ServiceTransaction, now: dt.datetime, outcome: str, reason: str = "") -> None:
     tx.done_at = now
     times = transaction_times(tx)
     tx.phase = Phase.DONE.value
@@ -629,6 +994,10 @@ def _close_transaction(tx: ServiceTransaction, now: dt.datetime, outcome: str, r
     tx.reason = reason
     tx.service_seconds = service_seconds(times)
     tx.handling_seconds = handling_seconds(times)
+
+
+def _close_transaction(tx: ServiceTransaction, now: dt.datetime, outcome: str, reason: str = "") -> None:
+    _close_fields(tx, now, outcome, reason)
     tx.save(update_fields=["done_at", "phase", "outcome", "reason", "service_seconds", "handling_seconds"])
 
 
@@ -704,7 +1073,11 @@ def _phase(actor: Actor, counter_id: int, target: Phase, at: dt.datetime | None)
         Phase.COMMUNICATION: "communication_at",
         Phase.OPERATION: "operation_at",
     }[target]
+    if hotpath.enabled() and (tx := _pg_phase_at_once(actor, counter_id, target, field, now)) is not None:
+        return tx
     with transaction.atomic():
+        if hotpath.enabled():
+            return _pg_phase(actor, counter_id, target, field, now)
         counter, tx = _held_transaction(actor, counter_id)
         _advance_phase(tx, target)
         setattr(tx, field, now)
@@ -764,6 +1137,8 @@ def counter_complete(
         reason = ""
     now = _now(at)
     with transaction.atomic():
+        if hotpath.enabled():
+            return _pg_complete(actor, counter_id, outcome, reason, now)
         counter, tx = _held_transaction(actor, counter_id)
         _finish_transaction(tx, counter, now, outcome=outcome, reason=reason, actor_id=actor.user_id)
         if tx.ticket is not None and outcome == Outcome.COMPLETED:

@@ -5,7 +5,8 @@
 - ``REDIS_URL``: Redis channel layer and job queue; default: in-memory channel layer, SQLite job queue.
 - ``SECRET_KEY``: default: generated once and kept in the data folder, so several processes share it.
 - ``ALLOWED_HOSTS`` (comma separated), ``HALLOPS_PUBLIC_URL`` (links in QR codes and SMS),
-  ``HALLOPS_DATA_DIR`` (default ``./var``), ``HALLOPS_DB_POOL`` (PostgreSQL pool size per process).
+  ``HALLOPS_DATA_DIR`` (default ``./var``), ``HALLOPS_DB_POOL`` (PostgreSQL pool size per process),
+  ``HALLOPS_DB_PREPARE`` (``0``: no prepared statements, for poolers that cannot keep them).
 """
 
 from __future__ import annotations
@@ -74,6 +75,10 @@ def database_from_url(url: str | None) -> dict[str, object]:
             "OPTIONS": {
                 "pool": {"min_size": 1, "max_size": pool_size, "timeout": 5},
                 "connect_timeout": 5,
+                # Django's cursors bind parameters on the client and never prepare. This lets the few hot-path
+                # statements that ask for it (hallops.rawsql.fetch) run prepared: no parsing and planning per
+                # request. Set HALLOPS_DB_PREPARE=0 behind a pooler that cannot keep prepared statements.
+                "prepare_threshold": 5 if os.environ.get("HALLOPS_DB_PREPARE", "1") != "0" else None,
             },
         }
     raise ValueError(f"DATABASE_URL scheme not supported: {parsed.scheme!r}")
