@@ -135,7 +135,7 @@ def _run(argv: Sequence[str]) -> int:
             print(f"... and {len(error.errors) - len(shown)} more bad rows", file=sys.stderr)
         return 1
     by = GroupBy(args.by) if args.by is not None else None
-    report = compute_kpis(history.records, by=by, tz=tz)
+    report = compute_kpis(history.records, by=by, tz=tz, checked=True)  # parse_history checked them
     if args.json:
         print(json.dumps(report_as_dict(report), ensure_ascii=False))
     else:

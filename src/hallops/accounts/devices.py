@@ -166,6 +166,17 @@ def device_for_cookie(value: str | None) -> Device | None:
     return device
 
 
+SEEN_EVERY = dt.timedelta(minutes=5)
+
+
+def device_seen(device: Device, *, at: dt.datetime | None = None) -> None:
+    """Record that the device was in use (at most one write per ``SEEN_EVERY``, for the devices page)."""
+    now = at or timezone.now()
+    if device.last_seen_at is None or now - device.last_seen_at > SEEN_EVERY:
+        Device.objects.filter(pk=device.pk).update(last_seen_at=now)
+        device.last_seen_at = now
+
+
 def device_revoke(*, actor: Actor, device: Device) -> None:
     require(actor, device.hall_id, Action.DEVICE_MANAGE, what="device")
     with transaction.atomic():

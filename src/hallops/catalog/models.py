@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -31,6 +32,11 @@ class BusinessType(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name_zh}"
+
+    @property
+    def label(self) -> str:
+        """The name in the active language: English on an English page (Chinese when it has none), else Chinese."""
+        return (self.name_en or self.name_zh) if (get_language() or "").startswith("en") else self.name_zh
 
     @property
     def limit_seconds(self) -> float:

@@ -10,7 +10,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Min, Q, QuerySet
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 
 from hallops.accounts.models import Device
 from hallops.catalog.models import BusinessType
@@ -208,13 +208,11 @@ def _counter_rows(hall: Hall, at: dt.datetime) -> list[CounterRow]:
 
 
 def _queue_rows(hall: Hall, at: dt.datetime, target: float) -> list[QueueRow]:
-    waiting = Ticket.objects.filter(hall=hall, day=hall_local_day(hall, at), status=TicketState.WAITING)
-    oldest = dict(waiting.values_list("service_id").annotate(first=Min("issued_at")).values_list("service_id", "first"))
     rows = []
     for line in queue_summary(hall=hall, at=at):
         if line.service.forced_self_service and not line.waiting:
             continue
-        first = oldest.get(line.service.pk)
+        first = line.oldest_issued_at
         oldest_wait = (at - first).total_seconds() if first is not None else None
         estimate = line.estimated_wait_seconds
         rows.append(

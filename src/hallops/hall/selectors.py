@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Min, Q, QuerySet
 
 from hallops.catalog.models import BusinessType
 from hallops.core.estimate import WaitInput, estimate_wait_seconds
@@ -306,16 +306,20 @@ class QueueLine:
     service: BusinessType
     waiting: int
     estimated_wait_seconds: int | None
+    oldest_issued_at: dt.datetime | None = None  # the longest-waiting ticket of this type
 
 
 def queue_summary(*, hall: Hall, at: dt.datetime) -> list[QueueLine]:
-    """Per business type: how many wait and the estimated wait of a ticket issued now."""
-    counts = dict(
+    """Per business type: how many wait, since when the oldest waits, and the estimated wait of a ticket issued
+    now."""
+    rows = (
         Ticket.objects.filter(hall=hall, day=hall_local_day(hall, at), status=TicketState.WAITING)
         .values_list("service_id")
-        .annotate(n=Count("id"))
-        .values_list("service_id", "n")
+        .annotate(n=Count("id"), first=Min("issued_at"))
+        .values_list("service_id", "n", "first")
     )
+    counts = {service_id: n for service_id, n, _ in rows}
+    oldest = {service_id: first for service_id, _, first in rows}
     state = _open_counters(hall, at)  # read once for every business type
     lines = []
     for service in services_for_hall(hall=hall):
@@ -328,6 +332,7 @@ def queue_summary(*, hall: Hall, at: dt.datetime) -> list[QueueLine]:
                 service=service,
                 waiting=counts.get(service.pk, 0),
                 estimated_wait_seconds=quote.estimated_wait_seconds,
+                oldest_issued_at=oldest.get(service.pk),
             )
         )
     return lines

@@ -1456,9 +1456,15 @@ def preorder_save(
     data: dict[str, Any],
     state: str | None = None,
     service_code: str | None = None,
+    expected_version: int | None = None,
     at: dt.datetime | None = None,
 ) -> PreOrder:
-    """Create or update the pre-order while the customer waits; read-only once the ticket is called."""
+    """Create or update the pre-order while the customer waits; read-only once the ticket is called.
+
+    With ``expected_version`` (the version the editor read; 0 when there was no pre-order yet) the save is
+    refused (409 ``stale_version``) if someone saved since, instead of overwriting newer content — the editing
+    lock alone does not cover a save after the lock ran out or from the same clerk's second tablet.
+    """
     now = _now(at)
     id_type = data.get("id_type") or ""
     id_number = data.get("id_number") or ""
@@ -1487,6 +1493,8 @@ def preorder_save(
             )
         service = _service_by_code(service_code) if service_code else ticket.service
         pre = PreOrder.objects.select_for_update().filter(ticket=ticket).first()
+        if expected_version is not None and (pre.version if pre else 0) != expected_version:
+            raise Conflict("the pre-order was changed since you opened it", field="version", code="stale_version")
         created = pre is None
         if pre is None:
             pre = PreOrder(ticket=ticket, service=service, state=PreOrderState.DRAFT.value, updated_at=now)

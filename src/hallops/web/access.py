@@ -15,10 +15,9 @@ from typing import Any, Concatenate, ParamSpec
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import urlencode
 
-from hallops.accounts.devices import COOKIE_NAME, device_for_cookie, device_role
+from hallops.accounts.devices import COOKIE_NAME, device_for_cookie, device_role, device_seen
 from hallops.accounts.models import Device
 from hallops.core.roles import Action
 from hallops.errors import Forbidden, NotFound
@@ -45,10 +44,8 @@ def request_device(request: HttpRequest) -> Device | None:
     """The paired device this request comes from (cookie), cached on the request."""
     if not hasattr(request, "_hallops_device"):
         device = device_for_cookie(request.COOKIES.get(COOKIE_NAME))
-        if device is not None and (
-            device.last_seen_at is None or (timezone.now() - device.last_seen_at).total_seconds() > 300
-        ):
-            Device.objects.filter(pk=device.pk).update(last_seen_at=timezone.now())
+        if device is not None:
+            device_seen(device)
         request._hallops_device = device  # type: ignore[attr-defined]
     return request._hallops_device  # type: ignore[attr-defined, no-any-return]
 

@@ -58,13 +58,13 @@ class LoginView(auth_views.LoginView):
 @require_http_methods(["GET", "POST"])
 def pair(request: HttpRequest) -> HttpResponse:
     """A device enters its one-time pairing code and gets its cookie (never a token in a URL)."""
-    code, error = "", ""
+    code, error, status = "", "", 200
     if request.method == "POST":
         code = request.POST.get("code", "")[:20]
         try:
             device, cookie = device_pair(code=code, source=request.META.get("REMOTE_ADDR") or "")
         except DomainError as exc:
-            error = exc.message
+            error, status = exc.message, exc.status
         else:
             response = HttpResponseRedirect(device_screen_path(device))
             response.set_cookie(
@@ -76,7 +76,6 @@ def pair(request: HttpRequest) -> HttpResponse:
                 secure=request.is_secure(),
             )
             return response
-    status = 429 if error and "too many" in error else 422 if error else 200
     return render(request, "web/pair.html", {"code": code, "error": error}, status=status)
 
 

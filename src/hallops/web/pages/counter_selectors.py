@@ -29,7 +29,6 @@ from hallops.hall.selectors import (
 from hallops.hall.services import SIMULATED_SESSION
 from hallops.organisation.access import Actor
 from hallops.organisation.models import Counter, CounterStatus, Hall
-from hallops.web.pages.preaccept_selectors import service_label
 
 RECENT_SHOWN = 5
 PHASE_LABELS = {
@@ -150,8 +149,8 @@ def transaction_view(tx: ServiceTransaction, at: dt.datetime) -> TransactionView
     return TransactionView(
         tx=tx,
         ticket=ticket,
-        service=service_label(tx.service),
-        extras=[service_label(s) for s in tx.extra_services.all()],
+        service=tx.service.label,
+        extras=[s.label for s in tx.extra_services.all()],
         phase=tx.phase,
         phase_label=str(PHASE_LABELS[Phase(tx.phase)]),
         steps=_steps(tx),
@@ -246,7 +245,7 @@ def _queue(counter: Counter, served: list[BusinessType], at: dt.datetime) -> tup
         rows.append(
             QueueRow(
                 service=s,
-                label=service_label(s),
+                label=s.label,
                 waiting=stat["n"] if stat else 0,
                 oldest_iso=iso(stat["oldest"]) if stat else "",
                 estimated_wait=mmss(est) if est is not None else "",
@@ -270,7 +269,7 @@ def _recent(counter: Counter, at: dt.datetime) -> list[RecentRow]:
             RecentRow(
                 tx=t,
                 number=t.ticket.number if t.ticket else "",
-                service=service_label(t.service),
+                service=t.service.label,
                 service_time=mmss(t.service_seconds),
                 limit=mmss(t.limit_seconds),
                 timer_class=TIMER_CLASS[state],
@@ -293,7 +292,7 @@ def _parked(counter: Counter) -> list[ParkedRow]:
         .annotate(at=Max("done_at"))
         .values_list("ticket_id", "at")
     )
-    return [ParkedRow(ticket=t, service=service_label(t.service), parked_iso=iso(parked_at.get(t.pk))) for t in tickets]
+    return [ParkedRow(ticket=t, service=t.service.label, parked_iso=iso(parked_at.get(t.pk))) for t in tickets]
 
 
 def counter_desk(*, counter: Counter, actor: Actor, at: dt.datetime) -> CounterDesk:
@@ -323,7 +322,7 @@ def counter_desk(*, counter: Counter, actor: Actor, at: dt.datetime) -> CounterD
         upsell_blocked=waiting >= counter.hall.upsell_block_waiting > 0,
         parked=_parked(counter),
         recent=_recent(counter, at),
-        served_choices=[Choice(s.code, service_label(s)) for s in served],
-        service_choices=[Choice(s.code, service_label(s)) for s in counter_services],
+        served_choices=[Choice(s.code, s.label) for s in served],
+        service_choices=[Choice(s.code, s.label) for s in counter_services],
         counter_choices=[Choice(str(c.number), str(c.number)) for c in others],
     )

@@ -2,8 +2,8 @@
 
 The waiting list refreshes live. Each field is checked when it changes (an htmx POST to ``validate/`` that runs
 the core's validators and answers the field with its error); saving runs every check again, then
-``preaccept_services.preorder_save_checked`` (one editor at a time, refused when the pre-order changed since it
-was opened, read-only once the ticket is called).
+``hall.services.preorder_save`` with the version the tablet read (one editor at a time, refused when the
+pre-order changed since it was opened, read-only once the ticket is called).
 """
 
 from __future__ import annotations
@@ -32,10 +32,8 @@ from hallops.web.pages.preaccept_selectors import (
     preaccept_ticket,
     preaccept_waiting,
     preorder_view,
-    service_label,
     ticket_pre_order,
 )
-from hallops.web.pages.preaccept_services import preorder_save_checked
 from hallops.web.render import render_page, render_partial
 
 ID_ERRORS = {
@@ -182,7 +180,7 @@ def _editor_context(page: Page, ticket: Ticket, *, form: PreOrderForm | None = N
         form = PreOrderForm(initial=_initial(pre), validate_url=validate_url)
     return {
         "ticket": ticket,
-        "service": service_label(ticket.service),
+        "service": ticket.service.label,
         "issued_iso": iso(ticket.issued_at),
         "pre": preorder_view(pre, revealed=may_see) if pre is not None else None,
         "form": form,
@@ -266,9 +264,8 @@ def preaccept_save(request: HttpRequest, page: Page, ticket_id: int) -> HttpResp
     if not form.is_valid():
         return _editor(request, page, ticket, form=form, status=422, error=_("Correct the marked fields."))
     try:
-        pre = preorder_save_checked(
+        pre = services.preorder_save(
             actor=page.actor,
-            hall=page.hall,
             ticket_id=ticket.pk,
             expected_version=form.cleaned_data["version"],
             data=form.service_data(),

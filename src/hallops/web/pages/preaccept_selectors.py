@@ -11,22 +11,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.utils.functional import Promise
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from hallops.catalog.models import BusinessType
 from hallops.core.identity import IdType
 from hallops.core.masking import mask_id, mask_phone
 from hallops.core.states import PreOrderState, TicketState
 from hallops.hall.models import PreOrder, Ticket
 from hallops.hall.selectors import hall_local_day
 from hallops.organisation.models import Hall
-
-
-def service_label(service: BusinessType) -> str:
-    """The business type's name in the page's language."""
-    return service.name_en if (get_language() or "").startswith("en") else service.name_zh
-
 
 ID_TYPE_LABELS: dict[str, Promise] = {
     IdType.RESIDENT.value: _("Resident ID card"),
@@ -131,7 +123,7 @@ def preaccept_waiting(*, hall: Hall, at: dt.datetime, viewer_id: int | None = No
         rows.append(
             WaitingRow(
                 ticket=t,
-                service=service_label(t.service),
+                service=t.service.label,
                 pre_state=pre.state if pre else None,
                 pre_state_label=str(PREORDER_STATE_LABELS.get(pre.state, pre.state)) if pre else str(_("none yet")),
                 editor=pre.editor.get_username() if editing and pre and pre.editor else None,

@@ -23,7 +23,6 @@ from hallops.feedback.selectors import counter_for_pad, transaction_awaiting_rat
 from hallops.feedback.services import rating_submit
 from hallops.organisation.models import Counter
 from hallops.web.access import Page, request_device, resolve_page
-from hallops.web.pages.preaccept_selectors import service_label
 from hallops.web.render import render_page, render_partial
 
 THANKS_SECONDS = 6
@@ -58,7 +57,7 @@ def _context(page: Page, counter: Counter, **extra: Any) -> dict[str, Any]:
     return {
         "counter": counter,
         "tx": tx,
-        "service": service_label(tx.service) if tx is not None else "",
+        "service": tx.service.label if tx is not None else "",
         "agent_name": (agent.get_full_name() or agent.get_username()) if agent is not None else "",
         "scores": [Score.VERY_SATISFIED, Score.SATISFIED, Score.DISSATISFIED],
         "reasons": Reason.choices,

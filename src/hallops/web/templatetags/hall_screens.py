@@ -43,14 +43,6 @@ def mmss(seconds: float | None) -> str:
 
 
 @register.filter
-def service_name(service: object, lang: str) -> str:
-    """A business type's name in the page language."""
-    if lang == "en":
-        return str(getattr(service, "name_en", "") or getattr(service, "name_zh", ""))
-    return str(getattr(service, "name_zh", ""))
-
-
-@register.filter
 def phase_label(phase: str) -> str:
     """A transaction phase as the floor view names it."""
     return str(PHASE_LABELS.get(phase, phase))
