@@ -3,7 +3,7 @@
 set -euo pipefail
 need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in postgresql-15 redis-server wrk chromium fonts-noto-cjk gettext; do
+for pkg in postgresql-15 redis-server wrk chromium fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0; do
   have "$pkg" || need+=("$pkg")
 done
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
