@@ -25,7 +25,15 @@ CORE_COMMANDS: dict[str, Callable[[list[str]], int]] = {**PLANNING_COMMANDS, "kp
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv if argv is None else argv)
     if len(args) > 1 and args[1] in CORE_COMMANDS:
-        raise SystemExit(CORE_COMMANDS[args[1]](args[2:]))
+        try:
+            status = CORE_COMMANDS[args[1]](args[2:])
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader went away (e.g. `hallops kpi … | head`): not an error of ours, and no traceback.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            status = 0
+        raise SystemExit(status)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hallops.settings.dev")
     from django.core.management import execute_from_command_line
 

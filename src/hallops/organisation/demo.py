@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from hallops.audit.models import AuditLog
+from hallops.audit.chain import audit_erase_for_demo_reset
 from hallops.catalog.models import BusinessType, Complexity
 from hallops.core.roles import Role
 from hallops.hall.models import (
@@ -101,7 +101,8 @@ def _user(username: str, *, superuser: bool = False, first_name: str = "") -> ob
 @transaction.atomic
 def demo_load(*, traffic: bool = True) -> dict[str, list[str]]:
     """Load or reset the demo data (idempotent) and record whether simulated traffic is on."""
-    for model in (HallEvent, PreOrder, AuditLog, Notification, IdempotencyRecord):
+    audit_erase_for_demo_reset()  # the audit tables reject DELETE outside a purge
+    for model in (HallEvent, PreOrder, Notification, IdempotencyRecord):
         model.objects.all().delete()
     ServiceTransaction.extra_services.through.objects.all().delete()
     ServiceTransaction.objects.all().delete()

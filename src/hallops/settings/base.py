@@ -187,6 +187,8 @@ else:
 
 # Hall rules that are settings of the product, not of a hall (per-hall ones live on the Hall model).
 HALLOPS_IDEMPOTENCY_TTL_HOURS = 48
+#: audit rows are kept this long (days; never less than 183, see hallops.audit.chain), then purged a seal at a time
+HALLOPS_AUDIT_RETENTION_DAYS = int(os.environ.get("HALLOPS_AUDIT_RETENTION_DAYS", "1095"))
 HALLOPS_AUTH_CACHE_SECONDS = float(os.environ.get("HALLOPS_AUTH_CACHE_SECONDS", "5"))
 HALLOPS_IDEMPOTENCY_STALE_SECONDS = 60
 HALLOPS_NOTIFICATION_BACKEND = "hallops.notifications.backends.DatabaseBackend"
