@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from hallops.accounts.devices import device_create, device_pair, device_revoke
@@ -60,3 +61,37 @@ def test_a_paired_device_listens_until_revoked() -> None:
     assert _connect(f"/ws/hall/{setup.other_hall.code}/", f"hallops_device={cookie}") == (False, 4403)
     device_revoke(actor=manager, device=device)
     assert _connect(path, f"hallops_device={cookie}") == (False, 4403)
+
+
+def test_an_open_socket_of_a_revoked_device_is_closed_at_once() -> None:
+    """Revoking does not wait for the screen to reconnect: its socket closes with 4403; other screens stay."""
+    setup = make_setup()
+    manager = setup.actor("manager")
+    tv, code = device_create(actor=manager, hall=setup.hall, kind="display", name="TV 1")
+    _, tv_cookie = device_pair(code=code)
+    _, code2 = device_create(actor=manager, hall=setup.hall, kind="display", name="TV 2")
+    _, other_cookie = device_pair(code=code2)
+    path = f"/ws/hall/{setup.hall.code}/"
+
+    async def open_socket(cookie: str) -> WebsocketCommunicator:
+        comm = WebsocketCommunicator(
+            application,
+            path,
+            headers=[(b"origin", b"http://localhost"), (b"cookie", f"hallops_device={cookie}".encode())],
+        )
+        connected, _ = await comm.connect()
+        assert connected
+        await comm.receive_json_from(timeout=2)  # hello
+        return comm
+
+    async def flow() -> tuple[object, bool]:
+        revoked, kept = await open_socket(tv_cookie), await open_socket(other_cookie)
+        await database_sync_to_async(device_revoke)(actor=manager, device=tv)
+        closed = await revoked.receive_output(timeout=2)
+        still_open = await kept.receive_nothing(timeout=0.3)
+        await kept.disconnect()
+        return closed, still_open
+
+    closed, still_open = async_to_sync(flow)()
+    assert closed == {"type": "websocket.close", "code": 4403}
+    assert still_open

@@ -23,6 +23,7 @@ from hallops.core.roles import Action, Role
 from hallops.errors import Invalid, TooManyRequests
 from hallops.organisation.access import Actor, require
 from hallops.organisation.models import Counter, Hall, StaffRole
+from hallops.realtime.events import device_revoked_on_commit
 
 COOKIE_NAME = "hallops_device"
 COOKIE_MAX_AGE = 400 * 24 * 3600
@@ -189,6 +190,7 @@ def device_revoke(*, actor: Actor, device: Device) -> None:
             hall_id=device.hall_id,
             at=timezone.now(),
         )
+        device_revoked_on_commit(device.hall_id, device.pk)
 
 
 def device_screen_path(device: Device) -> str:

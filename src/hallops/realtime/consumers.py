@@ -26,6 +26,7 @@ def may_listen(scope: dict[str, Any], hall_id: int) -> bool:
         return True
     device = device_for_cookie((scope.get("cookies") or {}).get(COOKIE_NAME))
     if device is not None and device.hall_id == hall_id:
+        scope["hallops_device"] = device.pk  # closed at once if the device is revoked
         return True
     query = parse_qs((scope.get("query_string") or b"").decode("latin-1"))
     token = (query.get("ticket") or [""])[0]
@@ -53,6 +54,11 @@ class HallConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def device_revoked(self, message: dict[str, Any]) -> None:
+        """A revoked device's screen loses its stream at once (4403; the page then reloads into pairing)."""
+        if self.scope.get("hallops_device") == message.get("device"):
+            await self.close(code=4403)
 
     async def hall_event(self, message: dict[str, Any]) -> None:
         await self.send_json({k: v for k, v in message.items() if k != "type"})

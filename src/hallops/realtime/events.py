@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
+from functools import partial
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -43,15 +45,32 @@ async def _send(hall_id: int, message: dict[str, Any]) -> None:
         log.warning("could not publish hall event seq=%s", message.get("seq"), exc_info=True)
 
 
-def publish_on_commit(hall_id: int, message: dict[str, Any]) -> None:
-    def send() -> None:
-        loop = _server_loop
-        if loop is not None and loop.is_running():
-            try:
-                asyncio.get_running_loop()
-            except RuntimeError:  # a worker thread of the server: hand it over, do not wait
-                asyncio.run_coroutine_threadsafe(_send(hall_id, message), loop)
-                return
-        async_to_sync(_send)(hall_id, message)
+def _run(send: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    loop = _server_loop
+    if loop is not None and loop.is_running():
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # a worker thread of the server: hand it over, do not wait
+            asyncio.run_coroutine_threadsafe(send(), loop)
+            return
+    async_to_sync(send)()
 
-    transaction.on_commit(send)
+
+def publish_on_commit(hall_id: int, message: dict[str, Any]) -> None:
+    transaction.on_commit(lambda: _run(partial(_send, hall_id, message)))
+
+
+async def _control(hall_id: int, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        await layer.group_send(hall_group(hall_id), message)
+    except Exception:  # the socket then stays open until the screen next reconnects
+        log.warning("could not publish %s", message.get("type"), exc_info=True)
+
+
+def device_revoked_on_commit(hall_id: int, device_id: int) -> None:
+    """After COMMIT, tell every process's sockets of the hall that this device lost its access (they close)."""
+    message = {"type": "device.revoked", "device": device_id}
+    transaction.on_commit(lambda: _run(partial(_control, hall_id, message)))

@@ -80,7 +80,17 @@
     socket.onmessage = function (e) {
       try { onMessage(JSON.parse(e.data)); } catch (err) { /* ignore a malformed frame */ }
     };
-    socket.onclose = function () {
+    socket.onclose = function (e) {
+      /* 4403: this screen may no longer listen (a revoked device, a logged-out user): reload, and the page
+         itself sends it to pairing or login. At most once a minute, so a mismatch cannot loop. */
+      if (e.code === 4403 || e.code === 4404) {
+        var last = parseInt(sessionStorage.getItem("hallops-live-denied") || "0", 10);
+        if (Date.now() - last > 60000) {
+          sessionStorage.setItem("hallops-live-denied", String(Date.now()));
+          location.reload();
+          return;
+        }
+      }
       setState("offline");
       retry = Math.min(retry + 1, 5);
       setTimeout(connect, 500 * retry * retry);
