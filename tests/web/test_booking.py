@@ -344,3 +344,27 @@ def test_the_periodic_task_runs_the_job(setup: Setup) -> None:
     record_booking_no_shows()
     booking.refresh_from_db()
     assert booking.state == "no_show"
+
+
+def test_one_address_cannot_book_or_try_codes_without_limit(setup: Setup) -> None:
+    """Booking sends an SMS and cancelling takes a code: from one client address, 20 bookings and 10 cancel
+    attempts per 15 minutes; the next one is refused inline with 429 and sends nothing. Another address is not
+    affected."""
+    limit = booking_services.BOOKING_LIMIT
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    for i in range(limit):
+        phone = f"1381234{i:04d}"
+        assert client.post(URL, _form(setup.hall, 9 + i % 10, 30 * (i // 10), phone=phone)).status_code == 303
+    refused = client.post(URL, _form(setup.hall, 15, phone="13900000001"))
+    assert refused.status_code == 429
+    assert "15" in refused.content.decode() and Notification.objects.count() == limit
+    assert Client(REMOTE_ADDR="203.0.113.8").post(URL, _form(setup.hall, 15, phone="13900000001")).status_code == 303
+
+    for _ in range(booking_services.CANCEL_LIMIT):
+        wrong = client.post(URL + "cancel/", {"code": "000000", "phone": PHONE})
+        assert wrong.status_code == 404
+    booking = Booking.objects.filter(phone="13900000001").get()
+    blocked = client.post(URL + "cancel/", {"code": booking.code, "phone": "13900000001"})
+    assert blocked.status_code == 429 and 'id="cancel-error"' in blocked.content.decode()
+    booking.refresh_from_db()
+    assert booking.state == "booked"

@@ -17,6 +17,7 @@ from django.utils import formats, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from hallops.accounts.throttle import claim_attempt
 from hallops.audit.services import audit_record
 from hallops.booking.models import Booking, BookingState
 from hallops.booking.selectors import (
@@ -28,7 +29,7 @@ from hallops.booking.selectors import (
 )
 from hallops.core.masking import mask_phone
 from hallops.core.policy import Priority
-from hallops.errors import Conflict, Invalid, NotFound
+from hallops.errors import Conflict, Invalid, NotFound, TooManyRequests
 from hallops.hall.events import event_record
 from hallops.hall.models import Channel
 from hallops.hall.services import IssueResult, normalize_phone, ticket_issue
@@ -72,10 +73,31 @@ def _new_code(hall: Hall, day: dt.date) -> str:
             return code
 
 
+#: public pages, no login: per client address and 15 minutes (generous: a hall's Wi-Fi or a carrier's NAT puts
+#: many customers behind one address), so that nobody can send SMS in bulk or try codes one after another
+BOOKING_LIMIT = 20
+CANCEL_LIMIT = 10
+
+
+def _throttle(kind: str, source: str, limit: int, field: str) -> None:
+    if source and not claim_attempt(kind, source, limit=limit):
+        raise TooManyRequests(_("Too many attempts from this address: try again in 15 minutes."), field=field)
+
+
 def booking_create(
-    *, hall: Hall, service_code: str, slot_start: dt.datetime | None, phone: str, at: dt.datetime | None = None
+    *,
+    hall: Hall,
+    service_code: str,
+    slot_start: dt.datetime | None,
+    phone: str,
+    at: dt.datetime | None = None,
+    source: str = "",
 ) -> Booking:
-    """Book one place of a 30-minute slot and send the 6-digit check-in code by SMS (no login: the customer)."""
+    """Book one place of a 30-minute slot and send the 6-digit check-in code by SMS (no login: the customer).
+
+    ``source`` is the client's address; attempts from one address are limited (``BOOKING_LIMIT``).
+    """
+    _throttle("book", source, BOOKING_LIMIT, "phone")
     now = at or timezone.now()
     service = bookable_services(hall=hall).filter(code=service_code).first()
     if service is None:
@@ -240,8 +262,12 @@ def booking_check_in(
     return CheckIn(booking=booking, issue=issue)
 
 
-def booking_cancel(*, hall: Hall, code: str, phone: str, at: dt.datetime | None = None) -> Booking:
-    """The customer cancels with the code and the phone it was sent to; the place is freed for others."""
+def booking_cancel(*, hall: Hall, code: str, phone: str, at: dt.datetime | None = None, source: str = "") -> Booking:
+    """The customer cancels with the code and the phone it was sent to; the place is freed for others.
+
+    Attempts per client address are limited (``CANCEL_LIMIT``), so codes cannot be tried one after another.
+    """
+    _throttle("book-cancel", source, CANCEL_LIMIT, "code")
     code = _normalize_code(code)
     try:
         phone = normalize_phone(phone)

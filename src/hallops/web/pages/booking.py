@@ -73,6 +73,7 @@ def book(request: HttpRequest, code: str) -> HttpResponse:
             service_code=post.get("service", ""),
             slot_start=bs.parse_slot(hall=hall, value=post.get("slot", "")),
             phone=post.get("phone", ""),
+            source=request.META.get("REMOTE_ADDR") or "",
         )
     except DomainError as exc:
         field = exc.field if exc.field in FIELDS else "slot"
@@ -118,7 +119,7 @@ def book_cancel(request: HttpRequest, code: str) -> HttpResponse:
     hall = _hall(code)
     form = {"code": request.POST.get("code", "").strip()[:12], "phone": request.POST.get("phone", "").strip()[:30]}
     try:
-        booking_cancel(hall=hall, code=form["code"], phone=form["phone"])
+        booking_cancel(hall=hall, code=form["code"], phone=form["phone"], source=request.META.get("REMOTE_ADDR") or "")
     except DomainError as exc:
         cancel = {**form, "error": exc.message, "field": exc.field if exc.field in ("code", "phone") else "code"}
         ctx = _context(request, hall, {}, cancel=cancel)
