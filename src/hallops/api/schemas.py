@@ -124,6 +124,13 @@ class PreOrderIn(In):
     products: list[str] = Field(default_factory=list, max_length=50)
     documents: list[str] = Field(default_factory=list, max_length=50)
     notes: str = Field(default="", max_length=2000)
+    version: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**31,
+        description="the version this edit is based on (0: there was no pre-order yet); when given, a save over a "
+        "newer version is refused with 409 stale_version instead of overwriting it",
+    )
 
 
 class PreOrderOut(Schema):

@@ -367,9 +367,14 @@ def get_pre_order(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
 )
 def put_pre_order(request: HttpRequest, ticket_id: int, payload: s.PreOrderIn) -> dict[str, Any]:
     actor = actor_of(request)
-    data = payload.model_dump(exclude={"service", "state"})
+    data = payload.model_dump(exclude={"service", "state", "version"})
     pre = services.preorder_save(
-        actor=actor, ticket_id=ticket_id, data=data, state=payload.state, service_code=payload.service
+        actor=actor,
+        ticket_id=ticket_id,
+        data=data,
+        state=payload.state,
+        service_code=payload.service,
+        expected_version=payload.version,
     )
     return pre_order_out(pre, actor)
 
