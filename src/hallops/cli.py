@@ -1,7 +1,7 @@
 """The ``hallops`` command: Django's management commands plus ours.
 
-Commands of the Django-free core (kpi, erlang, staffing, simulate, dispatch) are dispatched here before Django
-is imported, so that they run without a database.
+Commands of the Django-free core (kpi, erlang, staffing, simulate, forecast, roster, dispatch) are dispatched
+here before Django is imported, so that they run without a database.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Callable
 
+from hallops.forecast_cli import FORECAST_COMMANDS  # forecast, roster: core only, imported on use
 from hallops.planning_cli import PLANNING_COMMANDS  # erlang, staffing, simulate: core only
 
 
@@ -19,7 +20,7 @@ def _kpi(argv: list[str]) -> int:
     return kpi_main(argv)
 
 
-CORE_COMMANDS: dict[str, Callable[[list[str]], int]] = {**PLANNING_COMMANDS, "kpi": _kpi}
+CORE_COMMANDS: dict[str, Callable[[list[str]], int]] = {**PLANNING_COMMANDS, **FORECAST_COMMANDS, "kpi": _kpi}
 
 
 def main(argv: list[str] | None = None) -> None:
