@@ -58,9 +58,12 @@ test: setup system-deps lint typecheck test-core test-sqlite test-postgres test-
 	@echo "all test suites passed"
 
 bench: setup system-deps
-	@# The simulator benchmark runs even when the lifecycle one fails; the lifecycle status comes first.
+	@# Every benchmark runs even when an earlier one fails; the first failing one's status is the result.
 	scripts/with-postgres.sh $(BIN)/python benchmarks/lifecycle.py; status=$$?; \
-	  $(BIN)/python benchmarks/simulators.py; sims=$$?; exit $$(( status ? status : sims ))
+	  $(BIN)/python benchmarks/simulators.py; sims=$$?; \
+	  $(BIN)/python benchmarks/kpi.py; kpi=$$?; \
+	  scripts/with-postgres.sh $(BIN)/python benchmarks/dashboard.py; dash=$$?; \
+	  exit $$(( status ? status : sims ? sims : kpi ? kpi : dash ))
 
 # Translations: extract the strings into the zh_Hans catalogue, then (after translating) compile it. Both files
 # are committed; tests/web/test_i18n.py fails when an entry is untranslated, fuzzy or not compiled.

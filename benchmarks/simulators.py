@@ -18,9 +18,17 @@ customers per second of CPU time of this process (``time.process_time``; wall-cl
   reference; customers = those who started service.
 
 Every simulator's mean wait is printed next to Erlang C's (0.6687 minutes) to show they simulate the same
-model. The start-up time of the whole ``hallops erlang ... --json`` command is timed over 30 runs (the
-interpreter's own ``python -c pass`` for reference). The result replaces the section between the
-``bench:simulators`` markers in BENCHMARKS.md; the rest of the file is kept.
+model.
+
+The **four-zone hall** (``hallops.core.sim.hall``, the ty01 example ``docs/examples/scenario-ty01.json``) is
+timed in the same round-robin: days of the full flow (triage, kiosks with assistants, pre-acceptance, counters
+with skills, the live queue policy and priorities, no-shows, abandonment, pauses) without and with wait quotes
+and the busy/idle rules, in customers (all arrivals) per CPU-second and against Ciw's M/M/c rate of the same
+run (goal ≥ 2×); and the example's 20 replications (``simulate_hall``) with and without the KPIs.
+
+The start-up time of the whole ``hallops erlang ... --json`` command is timed over 30 runs (the interpreter's
+own ``python -c pass`` for reference). The result replaces the section between the ``bench:simulators``
+markers in BENCHMARKS.md; the rest of the file is kept.
 
 Exit status: 0 when the goals are met (≥ 20× Ciw and ≥ 8× SimPy), 3 when not, 1 when HallOps' simulated
 mean wait is more than 4 standard errors from Erlang C.
@@ -41,13 +49,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Generator
+from dataclasses import replace as dc_replace
 from pathlib import Path
 
 import ciw
 import simpy
 
 from hallops.core.queueing import Load, performance
+from hallops.core.sim.hall import compile_scenario, simulate_day, simulate_hall
 from hallops.core.sim.mmc import MMCModel, MMCResult, simulate_mmc
+from hallops.core.sim.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 HALLOPS = str(Path(sys.executable).parent / "hallops")
@@ -147,6 +158,50 @@ SIMULATORS: dict[str, Runner] = {
 }
 
 
+HALL_EXAMPLE = ROOT / "docs" / "examples" / "scenario-ty01.json"
+HALL_DAYS = 40  # simulated days per run: about 32,000 customers
+HALL_REPLICATIONS = 20
+GOAL_HALL_CIW = 2.0
+
+
+def hall_scenarios() -> dict[str, Scenario]:
+    full = load_scenario(HALL_EXAMPLE)
+    flow = dc_replace(full, rules=(), modes=None, quote_waits=False)
+    return {
+        "four-zone flow": flow,
+        "+ a wait quote per ticket": dc_replace(full, rules=(), modes=None),
+        "+ busy/idle rules every 5 min (the example)": full,
+        "rules every minute instead": dc_replace(full, rules_every_minutes=1.0),
+    }
+
+
+def run_hall(scenario: Scenario, seed: int) -> tuple[int, int, float]:
+    """``HALL_DAYS`` days: (arrivals, counter tickets, mean wait in minutes of the called tickets)."""
+    arrivals = tickets = 0
+    waits: list[float] = []
+    model = compile_scenario(scenario)
+    for day in range(HALL_DAYS):
+        run = simulate_day(model, seed=seed, replication=day)
+        arrivals += len(run.arrival)
+        tickets += run.counter_tickets
+        waits.extend(w for w, gone in zip(*run.customer_waits(), strict=True) if not gone)
+    return arrivals, tickets, statistics.fmean(waits) / 60.0
+
+
+def time_replications(scenario: Scenario, *, kpis: bool) -> tuple[float, float]:
+    """CPU and wall seconds of the example's ``HALL_REPLICATIONS`` replications through ``simulate_hall``."""
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    simulate_hall(scenario, replications=HALL_REPLICATIONS, kpis=kpis)
+    return time.process_time() - cpu0, time.perf_counter() - wall0
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def time_cli(runs: int) -> dict[str, list[float]]:
     commands = {"hallops erlang": CLI_COMMAND, "python -c pass": [sys.executable, "-c", "pass"]}
     times: dict[str, list[float]] = {name: [] for name in commands}
@@ -213,6 +268,13 @@ def main() -> int:
     wall_rates: dict[str, list[float]] = {name: [] for name in SIMULATORS}
     customers: dict[str, list[int]] = {name: [] for name in SIMULATORS}
     waits: dict[str, list[float]] = {name: [] for name in SIMULATORS}
+    halls = hall_scenarios()
+    hall_rates: dict[str, list[float]] = {name: [] for name in halls}
+    hall_ticket_rates: dict[str, list[float]] = {name: [] for name in halls}
+    hall_counts: dict[str, list[int]] = {name: [] for name in halls}
+    hall_waits: dict[str, list[float]] = {name: [] for name in halls}
+    day_times: dict[str, list[tuple[float, float]]] = {"with KPIs": [], "without KPIs": []}
+    loads = [loadavg()]
     started_all = time.perf_counter()
     for repeat in range(args.repeats):
         for name, run in SIMULATORS.items():
@@ -224,6 +286,20 @@ def main() -> int:
             customers[name].append(count)
             waits[name].append(mean_wait)
             print(f"  {name}: {count:,} customers in {cpu:.2f} s CPU ({wall:.2f} s wall), mean wait {mean_wait:.4f}")
+        for name, scenario in halls.items():
+            cpu0 = time.process_time()
+            count, tickets, mean_wait = run_hall(scenario, 1000 + repeat)
+            cpu = time.process_time() - cpu0
+            hall_rates[name].append(count / cpu)
+            hall_ticket_rates[name].append(tickets / cpu)
+            hall_counts[name].append(count)
+            hall_waits[name].append(mean_wait)
+            print(f"  hall, {name}: {count:,} customers in {cpu:.2f} s CPU, mean wait {mean_wait:.3f} min")
+        for label, with_kpis in (("with KPIs", True), ("without KPIs", False)):
+            day_times[label].append(
+                time_replications(halls["+ busy/idle rules every 5 min (the example)"], kpis=with_kpis)
+            )
+        loads.append(loadavg())
     cli = time_cli(CLI_RUNS)
     load_after = busy_cores()
     elapsed = time.perf_counter() - started_all
@@ -277,6 +353,8 @@ def main() -> int:
             f"--json`, {CLI_RUNS} runs, min / median): **{cli_ms['hallops erlang'][0]:.0f} / "
             f"{cli_ms['hallops erlang'][1]:.0f} ms**; the bare interpreter (`python -c pass`): "
             f"{cli_ms['python -c pass'][0]:.0f} / {cli_ms['python -c pass'][1]:.0f} ms.",
+            "",
+            *hall_section(hall_rates, hall_ticket_rates, hall_counts, hall_waits, day_times, median[ciw_name], loads),
             MARK_END,
         ]
     )
@@ -288,6 +366,53 @@ def main() -> int:
         print("HallOps' simulated mean wait is far from Erlang C", file=sys.stderr)
         return 1
     return 0 if goal_met else 3
+
+
+def hall_section(
+    rates: dict[str, list[float]],
+    ticket_rates: dict[str, list[float]],
+    counts: dict[str, list[int]],
+    waits: dict[str, list[float]],
+    day_times: dict[str, list[tuple[float, float]]],
+    ciw_rate: float,
+    loads: list[str],
+) -> list[str]:
+    """The four-zone hall's lines of the BENCHMARKS.md section."""
+    rows = []
+    for name in rates:
+        rate = statistics.median(rates[name])
+        rows.append(
+            f"| {name} | {statistics.median(counts[name]):,.0f} | **{rate:,.0f}** | "
+            f"{min(rates[name]):,.0f}–{max(rates[name]):,.0f} | {statistics.median(ticket_rates[name]):,.0f} | "
+            f"**{rate / ciw_rate:.1f}×** | {statistics.fmean(waits[name]):.3f} |"
+        )
+    flow = statistics.median(rates["four-zone flow"]) / ciw_rate
+    times = {
+        label: (statistics.median(c for c, _ in v), statistics.median(w for _, w in v))
+        for label, v in day_times.items()
+    }
+    verdict = "met" if flow >= GOAL_HALL_CIW else "NOT met"
+    return [
+        "### The four-zone hall (`hallops.core.sim.hall`), same run",
+        "",
+        f"- **Model:** the ty01 example (`docs/examples/scenario-ty01.json`: 12 business types, 8 counters with "
+        "skills, priorities, triage to kiosks and pre-acceptance, assistants, clerks, pre-orders, no-shows, "
+        f"abandonment, pauses), {HALL_DAYS} days per run; about 40% of the arrivals are diverted to "
+        "self-service. Customers are all arrivals; counter tickets per second beside them.",
+        f"- **Load average** (`/proc/loadavg`, before and after each round): {' → '.join(loads)}.",
+        "",
+        "| configuration | customers per run | customers/s (CPU) | range | counter tickets/s | vs Ciw M/M/c | "
+        "mean wait (min) |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        f"Goal ≥ {GOAL_HALL_CIW:g}× Ciw's M/M/c for the four-zone flow (policy, skills, priorities, pre-orders): "
+        f"**{flow:.1f}×, {verdict}**. The busy/idle rules cost a fixed time per evaluation (building the live "
+        "state, `modes.mode_next`, `rules.evaluate`), so their share depends on how many customers a day has.",
+        f"**The example's day, {HALL_REPLICATIONS} replications** (`simulate_hall`, median of the rounds): "
+        f"{times['with KPIs'][1]:.2f} s wall ({times['with KPIs'][0]:.2f} s CPU) with the KPIs of every "
+        f"replication, {times['without KPIs'][1]:.2f} s wall ({times['without KPIs'][0]:.2f} s CPU) without.",
+    ]
 
 
 if __name__ == "__main__":

@@ -21,3 +21,12 @@ if DB_TESTS:
         from tests.factories import ApiClient
 
         return ApiClient()
+
+    @pytest.fixture
+    def keep_connections(monkeypatch: pytest.MonkeyPatch) -> None:
+        """For tests that run a management command the way ``hallops`` does (``run_from_argv``): it closes every
+        connection when it ends, which on a file SQLite or PostgreSQL test database would close the connection
+        under the test's open transaction. The command's own work is unchanged."""
+        from django.db import connections
+
+        monkeypatch.setattr(connections, "close_all", lambda: None)

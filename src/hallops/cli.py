@@ -21,10 +21,14 @@ def _kpi(argv: list[str]) -> int:
 
 
 CORE_COMMANDS: dict[str, Callable[[list[str]], int]] = {**PLANNING_COMMANDS, **FORECAST_COMMANDS, "kpi": _kpi}
+#: hyphenated names of Django management commands (a module name cannot have a hyphen)
+COMMAND_ALIASES = {"import-history": "import_history"}
 
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv if argv is None else argv)
+    if len(args) > 1 and args[1] == "forecast" and any(a == "--hall" or a.startswith("--hall=") for a in args[2:]):
+        args[1] = "forecast_hall"  # a hall's forecast reads its records from the database (planning app)
     if len(args) > 1 and args[1] in CORE_COMMANDS:
         try:
             status = CORE_COMMANDS[args[1]](args[2:])
@@ -35,6 +39,8 @@ def main(argv: list[str] | None = None) -> None:
             os.dup2(devnull, sys.stdout.fileno())
             status = 0
         raise SystemExit(status)
+    if len(args) > 1 and args[1] in COMMAND_ALIASES:
+        args[1] = COMMAND_ALIASES[args[1]]
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hallops.settings.dev")
     from django.core.management import execute_from_command_line
 

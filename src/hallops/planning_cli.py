@@ -175,6 +175,8 @@ def _simulate(argv: Sequence[str]) -> None:
     parser = _Parser(prog="hallops simulate", description="Seeded simulations.")
     models = parser.add_subparsers(dest="model", required=True, metavar="MODEL")
     mmc = models.add_parser("mmc", help="first-come-first-served M/M/c, or M/M/c+M with --patience-minutes")
+    # ``simulate hall`` is dispatched to hallops.sim_cli before this parser runs; listed here for --help.
+    models.add_parser("hall", help="the four-zone hall from a scenario file (hallops simulate hall --help)")
     mmc.add_argument("--arrival-rate-per-minute", type=_POSITIVE, required=True, metavar="L")
     mmc.add_argument("--service-minutes", type=_POSITIVE, required=True, metavar="M", help="mean service time")
     mmc.add_argument("--servers", type=_whole(1), required=True, metavar="C")
@@ -237,9 +239,18 @@ def _command(name: str, run: Callable[[Sequence[str]], object], options: dict[st
     return main
 
 
+def _simulate_command(argv: list[str]) -> int:
+    """``simulate hall ...`` goes to hallops.sim_cli (imported on use); ``simulate mmc ...`` is handled here."""
+    if argv and argv[0] == "hall":
+        from hallops.sim_cli import simulate_hall_main
+
+        return simulate_hall_main(argv[1:])
+    return _command("simulate", _simulate, _SIM_OPTIONS)(argv)
+
+
 #: registered in ``hallops.cli.CORE_COMMANDS``
 PLANNING_COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "erlang": _command("erlang", _erlang, _OPTIONS),
     "staffing": _command("staffing", _staffing, {**_OPTIONS, "servers": "--arrivals-per-hour"}),
-    "simulate": _command("simulate", _simulate, _SIM_OPTIONS),
+    "simulate": _simulate_command,
 }

@@ -16,6 +16,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from hallops.alerts.services import alert_raise
 from hallops.core.roles import ROLE_ACTIONS, Action, Role, role_allows
 from hallops.hall import services
 from hallops.organisation.models import Counter
@@ -59,6 +60,7 @@ class Endpoint:
     def template(self) -> str:
         """The path as the OpenAPI document spells it."""
         path = self.path.replace("{ticket}", "{ticket_id}").replace("{open_counter}", "{counter_id}")
+        path = path.replace("{alert}", "{alert_id}")
         return "/api/v1" + path.replace("{counter}", "{counter_id}")
 
 
@@ -117,6 +119,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     _closed("complete", {"outcome": "completed"}),
     _closed("add-service", {"service": "value_added"}),
     _closed("walk-in", {"service": "sim_replacement"}),
+    Endpoint("hall alerts", "GET", "/halls/{hall}/alerts", (A.HALL_VIEW,)),
+    Endpoint("ack alert", "POST", "/halls/{hall}/alerts/{alert}/ack", (A.ALERT_MANAGE,)),
+    Endpoint("resolve alert", "POST", "/halls/{hall}/alerts/{alert}/resolve", (A.ALERT_MANAGE,), {"note": "done"}),
 )
 ENDPOINTS_BY_NAME = {e.name: e for e in ENDPOINTS}
 
@@ -144,9 +149,12 @@ class World:
     ticket: int
     counter: int  # closed, never opened
     open_counter: int  # closed, opened by the open endpoint
+    alert: int = 0  # an open hall-wide alert (about no counter)
 
     def path(self, endpoint: Endpoint, hall: str = "h1") -> str:
-        return endpoint.path.format(hall=hall, ticket=self.ticket, counter=self.counter, open_counter=self.open_counter)
+        return endpoint.path.format(
+            hall=hall, ticket=self.ticket, counter=self.counter, open_counter=self.open_counter, alert=self.alert
+        )
 
 
 @pytest.fixture
@@ -161,7 +169,16 @@ def world(setup: Setup) -> World:
         data={"customer_name": "王五", "phone": "13800138000"},
         at=long_ago,
     )
-    return World(setup=setup, ticket=issued.ticket.pk, counter=setup.counters[1].pk, open_counter=setup.counters[2].pk)
+    alert = alert_raise(
+        hall=setup.hall, kind="wait_over_target", key="wait_over_target:svc:x", severity="warning", data={}
+    )
+    return World(
+        setup=setup,
+        ticket=issued.ticket.pk,
+        counter=setup.counters[1].pk,
+        open_counter=setup.counters[2].pk,
+        alert=alert.pk,
+    )
 
 
 def _username(setup: Setup, role: Role) -> str:

@@ -40,6 +40,8 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from werkzeug.test import Client
 
 from hallops.accounts.services import token_create
+from hallops.alerts.models import Alert
+from hallops.alerts.services import alert_raise
 from hallops.hall.models import Channel, NotCompletedReason, Outcome, Ticket
 from hallops.organisation.models import Counter
 from tests.api.helpers import assert_error, resident_id
@@ -138,6 +140,11 @@ class World:
             self.call("POST", "/halls/h2/tickets", "agent_b", {"service": service, "channel": "greeter"})
         for action in ["open", "call-next"]:
             self.call("POST", f"/counters/{other.pk}/{action}", "agent_b")
+        # alerts (raised by the system, not through the API): hall-wide, about counter 1 (agent1's), in hall h2
+        h1, h2 = self.setup.hall, self.setup.other_hall
+        alert_raise(hall=h1, kind="wait_over_target", key="w", severity="warning", data={"service": "sim_replacement"})
+        alert_raise(hall=h1, kind="over_limit", key="o", severity="critical", data={}, counter=c[0])
+        alert_raise(hall=h2, kind="idle_counter", key="i", severity="warning", data={}, counter=other)
 
     def path_values(self, role: str) -> dict[str, list[Any]]:
         """Seeded halls, counters and tickets (and boundary ids); the role's own hall and the counters it holds
@@ -149,6 +156,7 @@ class World:
             "hall": [own, own, own, other],
             "counter_id": [pk for pk, _ in counters] + held * 3 + BOUNDARY_IDS,
             "ticket_id": list(Ticket.objects.order_by("pk").values_list("pk", flat=True)) + BOUNDARY_IDS,
+            "alert_id": list(Alert.objects.order_by("pk").values_list("pk", flat=True)) + BOUNDARY_IDS,
         }
 
     def body_values(self) -> dict[str, tuple[list[Any], list[Any]]]:
@@ -163,6 +171,7 @@ class World:
             "channel": (list(Channel.values), ["fax"]),
             "priority": (["normal", "normal", "elderly", "appointment"], ["vip", "urgent"]),
             "star_level": ([0], [3]),
+            "note": (["", "called the customer back"], ["a\x00b"]),
             "override_reason": ([""], ["customer insists"]),
             "phone": (["", "13800138000", "+85291234567"], ["12345", "１３８００１３８０００", "+86 138-0013-8000"]),
             "number": (waiting, [*numbers, "B999999999", "Z001", "a 001", "A0"]),

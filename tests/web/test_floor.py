@@ -81,14 +81,14 @@ def test_the_manager_sees_counters_queue_and_counts_in_chinese(setup: Setup) -> 
     assert re.search(r'id="count-waiting">1<', html)
     assert re.search(r'id="count-diverted">1<', html)
     assert "只读" not in html
-    assert "无告警" in html
+    assert "当前：没有超时办理" in html
 
 
 def test_english_with_the_language_cookie(setup: Setup) -> None:
     """The language cookie switches the floor view to English."""
     html = staff_client(setup, "manager", lang="en").get(URL).content.decode()
     assert "<h1>Floor view</h1>" in html
-    assert "No alerts" in html
+    assert "Right now: no transaction is past its limit" in html
     assert "现场管理" not in html
 
 

@@ -521,3 +521,7 @@ api.add_router("/auth", auth_router)
 api.add_router("/halls", halls_router)
 api.add_router("/tickets", tickets_router)
 api.add_router("/counters", counters_router)
+
+from hallops.alerts.api import router as alerts_router  # noqa: E402  (it imports this package's schemas)
+
+api.add_router("/halls", alerts_router)

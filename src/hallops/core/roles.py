@@ -47,6 +47,9 @@ class Action(StrEnum):
     HALL_SETTINGS = "hall.settings"  # the hall's own settings: display phrases, booking slots, upselling threshold
     DEVICE_MANAGE = "device.manage"  # pair and revoke the hall's kiosks, displays and rating pads
     RATING_SUBMIT = "rating.submit"  # a customer's rating of a finished transaction, on the counter's pad
+    ALERT_MANAGE = "alert.manage"  # acknowledge and resolve any of the hall's alerts (agents: their own counter's)
+    DASHBOARD_VIEW = "dashboard.view"  # the manager dashboard, drill-down, pilot comparison and reports
+    PLANNING_MANAGE = "planning.manage"  # the hall's forecast and staffing plans, re-plan, what-if simulations
 
 
 _A = Action
@@ -77,11 +80,12 @@ ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
         Role.AGENT: _AGENT,
         Role.MANAGER: _AGENT
         | _GREETER
-        | {_A.COUNTER_MANAGE, _A.HALL_DAY_END, _A.AUDIT_VIEW, _A.HALL_SETTINGS, _A.DEVICE_MANAGE},
+        | {_A.COUNTER_MANAGE, _A.HALL_DAY_END, _A.AUDIT_VIEW, _A.HALL_SETTINGS, _A.DEVICE_MANAGE, _A.ALERT_MANAGE}
+        | {_A.DASHBOARD_VIEW, _A.PLANNING_MANAGE},
         Role.DISPATCHER: _HALL_ONLY,
         Role.TECHNICIAN: _HALL_ONLY,
         Role.BACKOFFICE: _HALL_ONLY,
-        Role.AUDITOR: frozenset({_A.HALL_VIEW, _A.TICKET_VIEW, _A.AUDIT_VIEW, _A.CUSTOMER_VIEW_PII}),
+        Role.AUDITOR: frozenset({_A.HALL_VIEW, _A.TICKET_VIEW, _A.AUDIT_VIEW, _A.CUSTOMER_VIEW_PII, _A.DASHBOARD_VIEW}),
         Role.ADMIN: frozenset(Action),
         Role.KIOSK: frozenset({_A.HALL_VIEW, _A.TICKET_ISSUE}),
         Role.DISPLAY: _HALL_ONLY,

@@ -9,7 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from hallops.accounts.models import Device
+from hallops.alerts.services import alert_raise
 from hallops.audit.services import audit_record
+from hallops.core.alerting import AlertKind, AlertSeverity, alert_key
 from hallops.core.roles import Action
 from hallops.errors import Conflict, Invalid, NotFound
 from hallops.feedback.models import Rating, Reason, Score
@@ -110,4 +112,15 @@ def rating_submit(
             at=now,
             detail={"transaction": tx.pk, "counter": counter.number, "score": score, "agent": tx.agent_id},
         )
+        if score == Score.DISSATISFIED:  # the floor and the counter see it at once (hallops.alerts)
+            alert_raise(
+                hall=hall,
+                kind=AlertKind.DISSATISFIED_RATING,
+                key=alert_key(AlertKind.DISSATISFIED_RATING, "rating", rating.pk),
+                severity=AlertSeverity.WARNING,
+                data={"counter": counter.number, "number": number, "reasons": codes, "rating": rating.pk},
+                counter=counter,
+                ticket=tx.ticket,
+                at=now,
+            )
     return rating

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 
@@ -25,7 +25,8 @@ from hallops.hall.selectors import (
     queue_summary,
     transaction_overrun,
 )
-from hallops.organisation.models import Counter, Hall
+from hallops.organisation.models import Counter, CounterStatus, Hall
+from hallops.rules.selectors import hall_effects
 
 CALL_KINDS = ("ticket.called", "ticket.recalled")
 RECENT_CALLS = 8
@@ -64,6 +65,8 @@ class DisplayBoard:
     recent: list[Call]  # the latest calls today, newest first, one per number
     queue: list[QueueLine]  # business types served at counters, with waiting counts and estimates
     progress: Progress
+    #: the progress announcement the hall's rules switched on ("12 人等候，约 15 分钟"), for the ticker
+    progress_announcements: list[str] = field(default_factory=list)
 
 
 def recent_calls(*, hall: Hall, at: dt.datetime, limit: int = RECENT_CALLS) -> list[Call]:
@@ -115,11 +118,18 @@ def queue_progress(lines: list[QueueLine]) -> Progress:
 def display_board(*, hall: Hall, at: dt.datetime) -> DisplayBoard:
     lines = queue_summary(hall=hall, at=at)
     shown = [line for line in lines if not line.service.forced_self_service or line.waiting]
+    progress = queue_progress(lines)
+    effects = hall_effects(hall)
+    announced: list[str] = []
+    if effects.progress_zh and progress.waiting:
+        open_counters = Counter.objects.filter(hall=hall, status=CounterStatus.OPEN).count()
+        announced = effects.progress_lines(progress.waiting, progress.minutes, open_counters)
     return DisplayBoard(
         current=current_calls(hall=hall),
         recent=recent_calls(hall=hall, at=at),
         queue=shown,
-        progress=queue_progress(lines),
+        progress=progress,
+        progress_announcements=announced,
     )
 
 

@@ -59,6 +59,7 @@ from hallops.hall.selectors import (
 from hallops.organisation.access import Actor, require
 from hallops.organisation.models import Counter, CounterStatus, Hall
 from hallops.rawsql import fetch
+from hallops.rules.selectors import hall_effects
 
 PREORDER_EDIT_LOCK = dt.timedelta(minutes=5)
 _CHANNELS = frozenset(Channel.values)  # the property builds a new list on every read
@@ -180,7 +181,9 @@ def ticket_issue(
     if not hall_accepts_tickets(hall, now):
         raise Conflict("the hall is not issuing tickets now", field="hall", code="hall_closed")
     day = hall_local_day(hall, now)
-    diverted = service.forced_self_service and not override_reason
+    # Forced to self-service by the catalog, or now by the hall's rules (busy/idle modes; one indexed read).
+    forced = service.forced_self_service or hall_effects(hall).forces_self_service(service.code)
+    diverted = forced and not override_reason
     # No savepoint: nothing in the block raises a domain error, and an outer transaction (the idempotency
     # wrapper) rolls back as a whole on any exception.
     with transaction.atomic(savepoint=False):

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from hallops.analytics.demo import demo_history_load
 from hallops.audit.chain import audit_erase_for_demo_reset
 from hallops.catalog.models import BusinessType, Complexity
 from hallops.core.roles import Role
@@ -23,6 +24,8 @@ from hallops.hall.models import (
 )
 from hallops.notifications.models import Notification
 from hallops.organisation.models import City, Counter, CounterZone, Hall, Region, StaffRole
+from hallops.planning.services import plans_demo_load
+from hallops.rules.demo import rules_demo_load
 from hallops.web.models import DemoState
 
 DEMO_PASSWORD = "demo"
@@ -199,6 +202,9 @@ def demo_load(*, traffic: bool = True) -> dict[str, list[str]]:
         for username, role in names.items():
             StaffRole.objects.create(user=_user(username), hall=hall, role=role)
         logins[code] = list(names)
+    rules_demo_load(halls=list(Hall.objects.filter(code__in=[h[0] for h in HALLS]).order_by("code")))
+    demo_history_load(halls=list(Hall.objects.filter(code__in=[h[0] for h in HALLS]).order_by("code")))
+    plans_demo_load(halls=list(Hall.objects.filter(code__in=[h[0] for h in HALLS]).order_by("code")))
     state = DemoState.objects.first() or DemoState()
     state.traffic = traffic
     state.loaded_at = timezone.now()

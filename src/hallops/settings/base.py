@@ -109,6 +109,11 @@ INSTALLED_APPS = [
     "hallops.web",
     "hallops.feedback",
     "hallops.booking",
+    "hallops.alerts",
+    "hallops.rules",
+    "hallops.analytics",
+    "hallops.reports",
+    "hallops.planning",
 ]
 
 MIDDLEWARE = [
@@ -206,5 +211,6 @@ LOGGING = {
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "uvicorn.access": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "weasyprint": {"handlers": ["console"], "level": "WARNING", "propagate": False},  # PDF reports
     },
 }

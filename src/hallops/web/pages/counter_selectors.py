@@ -29,6 +29,7 @@ from hallops.hall.selectors import (
 from hallops.hall.services import SIMULATED_SESSION
 from hallops.organisation.access import Actor
 from hallops.organisation.models import Counter, CounterStatus, Hall
+from hallops.rules.selectors import hall_effects
 
 RECENT_SHOWN = 5
 PHASE_LABELS = {
@@ -319,7 +320,9 @@ def counter_desk(*, counter: Counter, actor: Actor, at: dt.datetime) -> CounterD
         transaction=transaction_view(tx, at) if tx is not None else None,
         queue=queue,
         waiting_total=waiting,
-        upsell_blocked=waiting >= counter.hall.upsell_block_waiting > 0,
+        # The hall's own threshold (seed 003: 3 waiting), or a rule of the hall's busy/idle process.
+        upsell_blocked=waiting >= counter.hall.upsell_block_waiting > 0
+        or hall_effects(counter.hall_id).blocks_upselling(s.code for s in served),
         parked=_parked(counter),
         recent=_recent(counter, at),
         served_choices=[Choice(s.code, s.label) for s in served],

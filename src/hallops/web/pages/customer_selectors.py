@@ -20,6 +20,7 @@ from hallops.catalog.models import BusinessType
 from hallops.hall.models import Ticket
 from hallops.hall.selectors import WaitQuote, queue_summary, ticket_wait_quote, wait_quote
 from hallops.organisation.models import Hall
+from hallops.rules.selectors import hall_effects
 
 
 @lru_cache(maxsize=512)
@@ -48,11 +49,13 @@ class Need:
     initials: str
     waiting: int
     wait_minutes: int | None
+    forced: bool = False  # diverted to self-service (the catalog, or the hall's rules now)
 
 
 def hall_needs(*, hall: Hall, at: dt.datetime, kiosk_only: bool = False) -> list[Need]:
     """The hall's business types in display order, each with how many wait and the wait of a new ticket."""
     needs = []
+    effects = hall_effects(hall)
     for line in queue_summary(hall=hall, at=at):
         service = line.service
         if kiosk_only and not service.kiosk:
@@ -64,6 +67,7 @@ def hall_needs(*, hall: Hall, at: dt.datetime, kiosk_only: bool = False) -> list
                 initials=pinyin_keys(service.name_zh)[0],
                 waiting=line.waiting,
                 wait_minutes=wait_minutes(line.estimated_wait_seconds),
+                forced=service.forced_self_service or effects.forces_self_service(service.code),
             )
         )
     needs.sort(key=lambda n: (n.service.sort_order, n.service.code))
@@ -72,6 +76,11 @@ def hall_needs(*, hall: Hall, at: dt.datetime, kiosk_only: bool = False) -> list
 
 def need_by_code(*, code: str) -> BusinessType | None:
     return BusinessType.objects.filter(code=code, active=True).first() if code else None
+
+
+def need_forced(*, hall: Hall, service: BusinessType) -> bool:
+    """Diverted to self-service: by the catalog, or by the hall's rules now (e.g. simple business at peak)."""
+    return service.forced_self_service or hall_effects(hall).forces_self_service(service.code)
 
 
 @dataclass(frozen=True)
@@ -86,15 +95,20 @@ class Route:
 
 def need_routes(*, hall: Hall, service: BusinessType, at: dt.datetime) -> list[Route]:
     """The recommendation for a need, best first: kiosk if kiosk-capable (forced types: self-service only,
-    the counter by override), pre-acceptance if pre-acceptance-capable, else the counter; each with its wait."""
+    the counter by override), pre-acceptance if pre-acceptance-capable, else the counter; each with its wait.
+
+    The hall's rules may force a type to self-service, and in a hall run by rules pre-acceptance is offered only
+    for the types the rules have switched it on for (busy/idle modes, ``hallops.rules``)."""
     quote: WaitQuote = wait_quote(hall=hall, service_id=service.pk, at=at)
     counter = Route("counter", False, wait_minutes(quote.estimated_wait_seconds), quote.people_ahead)
+    effects = hall_effects(hall)
+    forced = service.forced_self_service or effects.forces_self_service(service.code)
     routes: list[Route] = []
-    if service.forced_self_service:
+    if forced:
         routes.append(Route("self_service", True, 0, 0))
     elif service.kiosk:
         routes.append(Route("kiosk", True, 0, 0))
-    if service.pre_acceptance and not service.forced_self_service:
+    if effects.offers_preacceptance(service.code, service.pre_acceptance) and not forced:
         # Pre-acceptance fills the order while the ticket waits for the counter: the same wait, a shorter visit.
         routes.append(Route("preaccept", not routes, counter.wait_minutes, counter.people_ahead))
     routes.append(Route("counter", not routes, counter.wait_minutes, counter.people_ahead))

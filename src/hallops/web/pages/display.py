@@ -29,7 +29,9 @@ def _context(page: Page) -> dict[str, Any]:
         "latest": latest,
         "latest_text_zh": call_text(hall.call_phrase_zh, latest.number, latest.counter) if latest else "",
         "latest_text_en": call_text(hall.call_phrase_en, latest.number, latest.counter) if latest else "",
-        "announcements": [line.strip() for line in hall.announcements.splitlines() if line.strip()],
+        # The rules' progress announcement first (busy/idle modes), then the hall's own lines.
+        "announcements": board.progress_announcements
+        + [line.strip() for line in hall.announcements.splitlines() if line.strip()],
     }
 
 

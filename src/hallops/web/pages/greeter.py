@@ -32,6 +32,7 @@ def _context(page: Page, need_code: str, **extra: Any) -> dict[str, Any]:
         "needs": cs.hall_needs(hall=page.hall, at=now),
         "need": need,
         "routes": cs.need_routes(hall=page.hall, service=need, at=now) if need else [],
+        "forced": cs.need_forced(hall=page.hall, service=need) if need else False,
         "tap": new_tap(),
         "form": {"priority": Priority.NORMAL.value, "star_level": "", "phone": "", "override_reason": ""},
         "errors": {},
@@ -67,7 +68,8 @@ def greeter_routes(request: HttpRequest, page: Page) -> HttpResponse:
     if need is None:
         raise Http404("unknown business type")
     routes = cs.need_routes(hall=page.hall, service=need, at=timezone.now())
-    return render_partial(request, "web/greeter/_routes.html", page, {"need": need, "routes": routes})
+    forced = cs.need_forced(hall=page.hall, service=need)
+    return render_partial(request, "web/greeter/_routes.html", page, {"need": need, "routes": routes, "forced": forced})
 
 
 def _star_level(raw: str) -> int:
@@ -95,7 +97,7 @@ def greeter_issue(request: HttpRequest, page: Page) -> HttpResponse:
             raise Invalid(_("Choose a priority."), field="priority")
         stars = _star_level(form["star_level"]) if priority == Priority.VIP.value else 0
         reason = ""
-        if need.forced_self_service and not divert:
+        if cs.need_forced(hall=page.hall, service=need) and not divert:
             reason = form["override_reason"]
             if not reason:
                 raise Invalid(

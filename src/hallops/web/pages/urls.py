@@ -60,3 +60,43 @@ urlpatterns += [
     path("rate/<int:number>/state/", rating.rate_state, name="rate-state"),
     path("rate/<int:number>/submit/", rating.rate_submit, name="rate-submit"),
 ]
+
+# The manager dashboard, the records behind its figures, the pilot comparison, reports.
+from hallops.web.pages import dashboard  # noqa: E402
+
+urlpatterns += [
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/today/", dashboard.dashboard_today, name="dashboard-today"),
+    path("dashboard/records/", dashboard.dashboard_records, name="dashboard-records"),
+    path("dashboard/compare/", dashboard.dashboard_compare, name="dashboard-compare"),
+    path("reports/", dashboard.reports, name="reports"),
+    path("reports/download/", dashboard.report_on_demand, name="report-on-demand"),
+    path("reports/<int:report_id>/<slug:fmt>/", dashboard.report_download, name="report-download"),
+]
+
+# Alerts: the floor's alert board, the counter's banner, acknowledge/resolve, the hall's alert log.
+from hallops.web.pages import alerts  # noqa: E402
+
+urlpatterns += [
+    path("alerts/", alerts.alert_log, name="hall-alerts"),
+    path("alerts/board/", alerts.floor_board, name="hall-alerts-board"),
+    path("alerts/counter/<int:number>/", alerts.counter_banner, name="hall-alerts-counter"),
+    path("alerts/<int:alert_id>/<slug:action>/", alerts.alert_action, name="hall-alert-action"),
+]
+
+# Busy/idle modes and rules: the floor view's process panel.
+from hallops.web.pages import rules as rules_pages  # noqa: E402
+
+urlpatterns += [
+    path("floor/process/", rules_pages.process, name="hall-floor-process"),
+]
+
+# Planning: the day's plan (forecast, requirement, roster) and what-if runs of the four-zone simulator.
+from hallops.web.pages import planning  # noqa: E402
+
+urlpatterns += [
+    path("planning/", planning.planning, name="planning"),
+    path("planning/replan/", planning.replan, name="planning-replan"),
+    path("planning/what-if/", planning.whatif, name="planning-whatif"),
+    path("planning/what-if/<int:run_id>/", planning.whatif_panel, name="planning-whatif-run"),
+]
