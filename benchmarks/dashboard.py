@@ -37,8 +37,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
-import re
 import shutil
 import statistics
 import sys
@@ -49,53 +47,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bench_machine import busy_cores, machine, write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 MARK_START = "<!-- bench:dashboard:start -->"
 MARK_END = "<!-- bench:dashboard:end -->"
 REGION = "sx"
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    memory = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        found = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
-        if found:
-            memory = f"{int(found.group(1)) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {memory} RAM, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}"
-    )
-
-
-def busy_cores(seconds: float = 1.0) -> float:
-    """Cores kept busy by the whole machine for a moment while this script sleeps."""
-
-    def busy() -> float:
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-    before, started = busy(), time.perf_counter()
-    time.sleep(seconds)
-    return (busy() - before) / (time.perf_counter() - started)
-
-
-def write_section(section: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text()
-    if MARK_START in text and MARK_END in text:
-        before, rest = text.split(MARK_START, 1)
-        text = before + section + rest.split(MARK_END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    path.write_text(text)
 
 
 @dataclass
@@ -535,7 +492,7 @@ def main() -> int:
     if failures:
         print("pages that failed:", *sorted(set(failures)), sep="\n  ", file=sys.stderr)
     if not args.no_write:
-        write_section(section)
+        write_section(section, MARK_START, MARK_END)
         print(f"written to {ROOT / 'BENCHMARKS.md'}")
     shutil.rmtree(data_dir, ignore_errors=True)
     return 1 if failures or check.startswith("FAILED") else 0

@@ -40,9 +40,7 @@ import datetime as dt
 import gc
 import json
 import os
-import platform
 import random
-import re
 import resource
 import shutil
 import statistics
@@ -53,6 +51,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+
+from bench_machine import busy_cores, machine, write_section
 
 from hallops.core.history_csv import COLUMNS, decode_history, parse_history
 from hallops.core.kpi import GroupBy, compute_kpis, record_errors, reference_kpis, report_as_dict
@@ -261,49 +261,6 @@ def in_process(work: Callable[[], object]) -> tuple[float, float, object]:
     return time.process_time() - cpu, time.perf_counter() - started, value
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    memory = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        found = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
-        if found:
-            memory = f"{int(found.group(1)) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {memory} RAM, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}"
-    )
-
-
-def busy_cores(seconds: float = 1.0) -> float:
-    """Cores kept busy by the whole machine for a moment while this script sleeps."""
-
-    def busy() -> float:
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-    before, started = busy(), time.perf_counter()
-    time.sleep(seconds)
-    return (busy() - before) / (time.perf_counter() - started)
-
-
-def write_section(section: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text()
-    if MARK_START in text and MARK_END in text:
-        before, rest = text.split(MARK_START, 1)
-        text = before + section + rest.split(MARK_END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    path.write_text(text)
-
-
 class Timings:
     """CPU and wall seconds per measured thing, in the order first measured."""
 
@@ -477,7 +434,7 @@ def main() -> int:
     )
     print(section)
     if not args.no_write:
-        write_section(section)
+        write_section(section, MARK_START, MARK_END)
         print(f"written to {ROOT / 'BENCHMARKS.md'}")
     if not (same_json and same_report):
         print("the fast path's figures differ from the row-by-row path's", file=sys.stderr)

@@ -40,10 +40,7 @@ import argparse
 import collections
 import datetime as dt
 import heapq
-import os
-import platform
 import random
-import re
 import statistics
 import subprocess
 import sys
@@ -54,6 +51,7 @@ from pathlib import Path
 
 import ciw
 import simpy
+from bench_machine import busy_cores, machine, write_section
 
 from hallops.core.queueing import Load, performance
 from hallops.core.sim.hall import compile_scenario, simulate_day, simulate_hall
@@ -213,49 +211,6 @@ def time_cli(runs: int) -> dict[str, list[float]]:
     return times
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    memory = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        found = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
-        if found:
-            memory = f"{int(found.group(1)) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {memory} RAM, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}"
-    )
-
-
-def busy_cores(seconds: float = 1.0) -> float:
-    """Cores kept busy by the whole machine for a moment while this script sleeps."""
-
-    def busy() -> float:
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-        user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-    before, started = busy(), time.perf_counter()
-    time.sleep(seconds)
-    return (busy() - before) / (time.perf_counter() - started)
-
-
-def write_section(section: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text()
-    if MARK_START in text and MARK_END in text:
-        before, rest = text.split(MARK_START, 1)
-        text = before + section + rest.split(MARK_END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    path.write_text(text)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3, help="runs of each simulator, round-robin (3)")
@@ -360,7 +315,7 @@ def main() -> int:
     )
     print(section)
     if not args.no_write:
-        write_section(section)
+        write_section(section, MARK_START, MARK_END)
         print(f"written to {ROOT / 'BENCHMARKS.md'}")
     if abs(z) > 4:
         print("HallOps' simulated mean wait is far from Erlang C", file=sys.stderr)

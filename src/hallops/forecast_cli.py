@@ -171,11 +171,11 @@ def _forecast(argv: Sequence[str]) -> int:
         raise _UsageError(f"--to: at most {MAX_FORECAST_DAYS} days at a time")
     model = fit(history, calendar, campaign_days=args.campaign, uplift=args.uplift)
     days = model.predict_range(first, last)
-    print(json.dumps(_forecast_dict(model, history, days)) if args.json else _forecast_table(model, history, days))
+    print(json.dumps(forecast_dict(model, history, days)) if args.json else forecast_table(model, history, days))
     return 0
 
 
-def _forecast_dict(model: ForecastModel, history: ArrivalHistory, days: Sequence[DayForecast]) -> dict[str, object]:
+def forecast_dict(model: ForecastModel, history: ArrivalHistory, days: Sequence[DayForecast]) -> dict[str, object]:
     from hallops.core.forecast import SLOT_MINUTES
 
     return {
@@ -201,7 +201,7 @@ def _forecast_dict(model: ForecastModel, history: ArrivalHistory, days: Sequence
     }
 
 
-def _forecast_table(model: ForecastModel, history: ArrivalHistory, days: Sequence[DayForecast]) -> str:
+def forecast_table(model: ForecastModel, history: ArrivalHistory, days: Sequence[DayForecast]) -> str:
     from hallops.core.forecast import SLOTS_PER_DAY, slot_label
 
     services = list(model.services)

@@ -45,8 +45,12 @@ from datetime import date, timedelta, tzinfo
 from typing import Protocol
 
 from hallops.core.calendar import DayKind
-from hallops.core.kpi import TransactionRecord, local_time, ticket_id
-from hallops.core.kpi import _row_order as _first_row_order  # the KPI's "first transaction" of a ticket
+from hallops.core.kpi import (
+    TransactionRecord,
+    local_time,
+    row_order,  # the KPI's "first transaction" of a ticket
+    ticket_id,
+)
 
 SLOT_MINUTES = 30
 SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
@@ -176,7 +180,7 @@ def arrivals_from_records(records: Iterable[TransactionRecord], *, tz: tzinfo | 
     for r in records:
         key = ticket_id(r, tz)
         seen = first.get(key)
-        if seen is None or _first_row_order(r) < _first_row_order(seen):
+        if seen is None or row_order(r) < row_order(seen):
             first[key] = r
     cells: dict[tuple[date, int, str], float] = {}
     for r in first.values():

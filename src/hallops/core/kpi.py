@@ -329,7 +329,7 @@ class _Ticket:
     __slots__ = ("cancelled", "diverted", "done", "first", "no_show", "quote_error", "wait")
 
     def __init__(self, rows: list[TransactionRecord]) -> None:
-        self.first = min(rows, key=_row_order)
+        self.first = min(rows, key=row_order)
         calls = [r.called_at for r in rows if r.called_at is not None]
         self.wait = (min(calls) - self.first.issued_at).total_seconds() if calls else None
         quoted = self.first.quoted_wait_seconds
@@ -341,7 +341,7 @@ class _Ticket:
         self.diverted = Outcome.DIVERTED in outcomes
 
 
-def _row_order(r: TransactionRecord) -> tuple[object, ...]:
+def row_order(r: TransactionRecord) -> tuple[object, ...]:
     """A total order on the rows of one ticket: called rows by call time first, then the rest."""
     return (
         r.called_at is None,
@@ -881,7 +881,7 @@ def _ticket_index(tickets: Ints, issued_local: Ints) -> tuple[Ints, Ints]:
 
 
 def _first_rows(t: RecordTable) -> Ints:
-    """Each ticket's first transaction (_row_order: called rows by call time first, then the rest; ties by
+    """Each ticket's first transaction (row_order: called rows by call time first, then the rest; ties by
     ended_at, service, counter, agent and outcome, then the input order, as min() takes them)."""
     tk = t.tk
     first = np.empty(len(t.first_seen), np.int64)

@@ -392,6 +392,21 @@ class ModeSignal:
         }
 
 
+def mode_signal(
+    *, waiting: int, waiting_estimates: Iterable[float | None], open_counters: int, target_wait_seconds: float
+) -> ModeSignal:
+    """The one definition of the signal: people waiting, the longest known estimate among the business types
+    that have someone waiting (``waiting_estimates``), open counters. Used by the live evaluation
+    (``rules.services``) and the simulator (``core.sim.hall``)."""
+    known = [e for e in waiting_estimates if e is not None]
+    return ModeSignal(
+        waiting=waiting,
+        estimated_wait_seconds=max(known) if known else None,
+        open_counters=open_counters,
+        target_wait_seconds=target_wait_seconds,
+    )
+
+
 def _any_reaches(thresholds: Mapping[str, float], values: Mapping[str, float]) -> bool:
     return any(values[name] >= limit for name, limit in thresholds.items())
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from hallops.alerts.services import alert_clear, alert_raise
 from hallops.audit.services import audit_record
 from hallops.core.masking import mask_phone
-from hallops.core.modes import Mode, ModeSignal, RuleError, mode_next, parse_mode_config
+from hallops.core.modes import Mode, ModeSignal, RuleError, mode_next, mode_signal, parse_mode_config
 from hallops.core.rules import Effects, HallState, effects_from, evaluate
 from hallops.core.states import TicketState
 from hallops.errors import Invalid
@@ -206,10 +206,9 @@ class Evaluation:
 
 def _signal(state: HallState) -> ModeSignal:
     """The mode's signal: people waiting, the longest estimate among the types they wait for, open counters."""
-    known = [ln.estimated_wait_seconds for ln in state.lines if ln.waiting and ln.estimated_wait_seconds is not None]
-    return ModeSignal(
+    return mode_signal(
         waiting=state.waiting,
-        estimated_wait_seconds=max(known) if known else None,
+        waiting_estimates=(ln.estimated_wait_seconds for ln in state.lines if ln.waiting),
         open_counters=state.open_counters,
         target_wait_seconds=state.target_wait_seconds,
     )

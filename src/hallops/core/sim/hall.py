@@ -69,7 +69,7 @@ from zoneinfo import ZoneInfo
 from hallops.core.calendar import WorkingCalendar
 from hallops.core.estimate import WaitInput, estimate_wait_seconds, mean_service_seconds
 from hallops.core.kpi import Kpis, Outcome, TransactionRecord, compute_kpis
-from hallops.core.modes import Mode, ModeSignal, mode_next
+from hallops.core.modes import Mode, mode_next, mode_signal
 from hallops.core.numbering import format_ticket_number
 from hallops.core.policy import NoShowPolicy, Priority, QueueEntry, pick_next, push_back_rank, queue_rank
 from hallops.core.rules import CounterInfo, Effects, Firing, HallState, Line, effects_from, evaluate
@@ -1051,12 +1051,10 @@ class _Day:
         open_flags, estimates = self._estimates(t)
         waiting = self.waiting
         group_of = m.group_of
-        known = [estimates[group_of[i]] for i in range(m.ntypes) if waiting[i]]
-        longest = max((e for e in known if e is not None), default=None)
         open_count = sum(open_flags)
-        signal = ModeSignal(
+        signal = mode_signal(
             waiting=sum(waiting),
-            estimated_wait_seconds=longest,
+            waiting_estimates=(estimates[group_of[i]] for i in range(m.ntypes) if waiting[i]),
             open_counters=open_count,
             target_wait_seconds=m.target,
         )

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.utils import timezone
 
-from hallops.forecast_cli import _forecast_dict, _forecast_table  # the core command's output, unchanged
+from hallops.forecast_cli import forecast_dict, forecast_table  # the core command's output, unchanged
 from hallops.organisation.models import Hall
 from hallops.planning.management.commands._oneline import OneLineCommand
 from hallops.planning.services import HISTORY_WEEKS, forecast_for_hall
@@ -61,8 +61,8 @@ class Command(OneLineCommand):
             hall, first, last, weeks=options["weeks"], campaign_days=campaigns, uplift=options["uplift"]
         )
         if options["json"]:
-            out = {"hall": hall.code, **_forecast_dict(fc.model, fc.history, fc.days)}
+            out = {"hall": hall.code, **forecast_dict(fc.model, fc.history, fc.days)}
             self.stdout.write(json.dumps(out, ensure_ascii=False))
         else:
             self.stdout.write(f"{hall.code} {hall.name}")
-            self.stdout.write(_forecast_table(fc.model, fc.history, fc.days))
+            self.stdout.write(forecast_table(fc.model, fc.history, fc.days))
